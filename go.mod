@@ -1,0 +1,3 @@
+module github.com/sundialhq/sundial
+
+go 1.26
