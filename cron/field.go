@@ -1,0 +1,260 @@
+package cron
+
+import "strings"
+
+// parseField parses a plain field (second, minute, hour, month) into bits.
+func parseField(text string, sp *fieldSpec) (uint64, *ParseError) {
+	var bits uint64
+	for rest := text; ; {
+		item, more, found := strings.Cut(rest, ",")
+		lo, hi, step, err := parseItem(item, text, sp)
+		if err != nil {
+			return 0, err
+		}
+		for v := lo; v <= hi; v += step {
+			bits |= 1 << v
+		}
+		if !found {
+			return bits, nil
+		}
+		rest = more
+	}
+}
+
+// parseItem parses one list item: *, a, a-b, with an optional /step.
+func parseItem(item, field string, sp *fieldSpec) (lo, hi, step int, err *ParseError) {
+	if item == "" {
+		return 0, 0, 0, fieldErr(sp, field, "has an empty list item")
+	}
+	base, stepText, hasStep := strings.Cut(item, "/")
+	step = 1
+	if hasStep {
+		if step, err = parseStep(stepText, item, sp); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	switch {
+	case base == "*":
+		return sp.min, sp.max, step, nil
+	case base == "?":
+		return 0, 0, 0, fieldErr(sp, item, `is only allowed as the whole day-of-month or day-of-week field`)
+	}
+	a, b, isRange := strings.Cut(base, "-")
+	if lo, err = parseValue(a, sp); err != nil {
+		return 0, 0, 0, err
+	}
+	switch {
+	case isRange:
+		if hi, err = parseValue(b, sp); err != nil {
+			return 0, 0, 0, err
+		}
+		if hi < lo {
+			return 0, 0, 0, fieldErr(sp, base, "is a reversed range (write the smaller value first)")
+		}
+	case hasStep:
+		hi = sp.max
+	default:
+		hi = lo
+	}
+	return lo, hi, step, nil
+}
+
+func parseStep(text, item string, sp *fieldSpec) (int, *ParseError) {
+	n, ok := atoi(text)
+	switch {
+	case !ok:
+		return 0, fieldErr(sp, item, "has a step that is not a number")
+	case n == 0:
+		return 0, fieldErr(sp, item, "has a step of 0 (want at least 1)")
+	case n > sp.max-sp.min+1:
+		return 0, fieldErr(sp, item, "has a step larger than the field's range "+itoa(sp.min)+"-"+itoa(sp.max))
+	}
+	return n, nil
+}
+
+// parseValue parses a number or, where the field has them, a name.
+func parseValue(tok string, sp *fieldSpec) (int, *ParseError) {
+	if tok == "" {
+		return 0, fieldErr(sp, tok, "is empty (a range or step is missing a value)")
+	}
+	if n, ok := atoi(tok); ok {
+		if n < sp.min || n > sp.max {
+			return 0, fieldErr(sp, tok, "is out of range "+itoa(sp.min)+"-"+itoa(sp.max))
+		}
+		return n, nil
+	}
+	if len(tok) == 3 {
+		for i, name := range sp.names {
+			if strings.EqualFold(tok, name) {
+				return sp.min + i, nil
+			}
+		}
+	}
+	if strings.ContainsAny(tok, "LW#") && sp != &domSpec && sp != &dowSpec {
+		return 0, fieldErr(sp, tok, "uses L, W or #, which only day-of-month and day-of-week allow")
+	}
+	switch {
+	case sp.names == nil:
+		return 0, fieldErr(sp, tok, "is not a number")
+	case sp == &monthSpec:
+		return 0, fieldErr(sp, tok, "is not a number or a month name (JAN-DEC)")
+	}
+	return 0, fieldErr(sp, tok, "is not a number or a day name (SUN-SAT)")
+}
+
+// atoi parses a short unsigned decimal number.
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 4 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func fieldErr(sp *fieldSpec, tok, reason string) *ParseError {
+	return &ParseError{Field: sp.name, Token: tok, Reason: reason}
+}
+
+// parseDom parses the day-of-month field with Quartz's ?, L, L-n, nW, LW.
+func (s *Schedule) parseDom(text string) *ParseError {
+	if text == "?" {
+		return nil
+	}
+	for rest := text; ; {
+		item, more, found := strings.Cut(rest, ",")
+		if err := s.parseDomItem(item, text); err != nil {
+			return err
+		}
+		if !found {
+			return nil
+		}
+		rest = more
+	}
+}
+
+func (s *Schedule) parseDomItem(item, field string) *ParseError {
+	switch {
+	case item == "L":
+		s.lastOff |= 1
+		return nil
+	case item == "LW":
+		s.lastW = true
+		return nil
+	case strings.HasPrefix(item, "L-"):
+		n, ok := atoi(item[2:])
+		if !ok || n > 30 {
+			return fieldErr(&domSpec, item, "needs a number of days 0-30 after L-")
+		}
+		s.lastOff |= 1 << n
+		return nil
+	case strings.HasSuffix(item, "W"):
+		n, ok := atoi(item[:len(item)-1])
+		if !ok || n < 1 || n > 31 {
+			return fieldErr(&domSpec, item, "needs a day 1-31 before W (the weekday nearest that day)")
+		}
+		s.nearW |= 1 << n
+		return nil
+	}
+	lo, hi, step, err := parseItem(item, field, &domSpec)
+	if err != nil {
+		return err
+	}
+	for v := lo; v <= hi; v += step {
+		s.dom |= 1 << v
+	}
+	return nil
+}
+
+// parseDow parses the day-of-week field with Quartz's ?, L, nL, n#k.
+func (s *Schedule) parseDow(text string) *ParseError {
+	if text == "?" {
+		return nil
+	}
+	for rest := text; ; {
+		item, more, found := strings.Cut(rest, ",")
+		if err := s.parseDowItem(item, text); err != nil {
+			return err
+		}
+		if !found {
+			return nil
+		}
+		rest = more
+	}
+}
+
+func (s *Schedule) parseDowItem(item, field string) *ParseError {
+	if item == "L" {
+		s.dow |= 1 << 6 // Quartz: L alone is the last day of the week, Saturday
+		return nil
+	}
+	if day, k, ok := strings.Cut(item, "#"); ok {
+		w, err := parseValue(day, &dowSpec)
+		if err != nil {
+			return err
+		}
+		n, isNum := atoi(k)
+		if !isNum || n < 1 || n > 5 {
+			return fieldErr(&dowSpec, item, "needs an occurrence 1-5 after # (as in FRI#3, the third Friday)")
+		}
+		s.dowNth[w%7] |= 1 << n
+		return nil
+	}
+	if day, ok := strings.CutSuffix(item, "L"); ok && !strings.ContainsAny(day, "-/*") {
+		w, err := parseValue(day, &dowSpec)
+		if err != nil {
+			return err
+		}
+		s.dowLast |= 1 << (w % 7)
+		return nil
+	}
+	lo, hi, step, err := parseItem(item, field, &dowSpec)
+	if err != nil {
+		return err
+	}
+	for v := lo; v <= hi; v += step {
+		s.dow |= 1 << (v % 7)
+	}
+	return nil
+}
+
+// parseYears parses the seventh field.
+func (s *Schedule) parseYears(text string) *ParseError {
+	if text == "*" {
+		s.yearLo, s.yearHi = 1, 9999
+		return nil
+	}
+	s.hasYears, s.yearLo, s.yearHi = true, maxYear, minYear
+	for rest := text; ; {
+		item, more, found := strings.Cut(rest, ",")
+		lo, hi, step, err := parseItem(item, text, &yearSpec)
+		if err != nil {
+			return err
+		}
+		for v := lo; v <= hi; v += step {
+			s.years[(v-minYear)/64] |= 1 << ((v - minYear) % 64)
+			s.yearLo, s.yearHi = min(s.yearLo, v), max(s.yearHi, v)
+		}
+		if !found {
+			return nil
+		}
+		rest = more
+	}
+}
+
+// yearOK reports whether year y matches the year field.
+func (s *Schedule) yearOK(y int) bool {
+	if !s.hasYears {
+		return y >= 1 && y <= 9999
+	}
+	if y < minYear || y > maxYear {
+		return false
+	}
+	return s.years[(y-minYear)/64]&(1<<((y-minYear)%64)) != 0
+}
