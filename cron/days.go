@@ -68,17 +68,8 @@ func (s *Schedule) dayMask(y, m int, firstDay int64) uint64 {
 	n := daysIn(y, m)
 	valid := uint64(1)<<(n+1) - 2
 	first := weekday(firstDay)
-	var dom, dow uint64
-	if s.domStar {
-		dom = valid
-	} else {
-		dom = s.dom & valid
-	}
-	if s.dowStar {
-		dow = valid
-	} else {
-		dow = s.dowPat[first] & valid
-	}
+	dom := s.dom & valid
+	dow := s.dowPat[first] & valid
 	if s.special {
 		dom |= s.domSpecials(n, first)
 		dow |= s.dowSpecials(n, first)

@@ -29,7 +29,7 @@ func (s *Schedule) Explain() string {
 	switch {
 	case days == " every day" && !strings.HasPrefix(t, "At "):
 		// "Every 5 minutes" needs no "every day"
-	case !strings.HasPrefix(t, "At ") || strings.HasPrefix(t, "At minute"):
+	case !strings.HasPrefix(t, "At ") || t[3] < '0' || t[3] > '9': // not a clock time
 		b.WriteString("," + days)
 	default:
 		b.WriteString(days)
@@ -46,8 +46,10 @@ func (s *Schedule) explainTime() string {
 	if hours*mins*secs <= 4 && mins <= 2 && hours <= 4 {
 		return "At " + s.clockList()
 	}
-	if s.sec == 1 && mins == 1 {
-		return "At minute " + strconv.Itoa(s.firstMin) + " past " + hourPhrase(s.hour, s.fields[2])
+	if s.sec == 1 && mins < 60 {
+		if m := describeField(s.min, 0, 59, s.fields[1], "minute"); !strings.HasPrefix(m, "every") {
+			return "At " + strings.TrimPrefix(m, "at ") + " past " + hourPhrase(s.hour, s.fields[2])
+		}
 	}
 	var parts []string
 	switch {
@@ -57,7 +59,7 @@ func (s *Schedule) explainTime() string {
 		parts = append(parts, describeField(s.sec, 0, 59, s.fields[0], "second"))
 	}
 	switch {
-	case mins == 60 && (secs == 60 || strings.HasPrefix(parts[0], "every")):
+	case mins == 60 && len(parts) > 0 && (secs == 60 || strings.HasPrefix(parts[0], "every")):
 		// "every second" or "every 10 seconds" covers every minute
 	case mins == 60:
 		parts = append(parts, "every minute")

@@ -125,6 +125,7 @@ func fieldErr(sp *fieldSpec, tok, reason string) *ParseError {
 // parseDom parses the day-of-month field with Quartz's ?, L, L-n, nW, LW.
 func (s *Schedule) parseDom(text string) *ParseError {
 	if text == "?" {
+		s.dom = 1<<32 - 2 // every day; the field counts as unrestricted
 		return nil
 	}
 	for rest := text; ; {
@@ -175,6 +176,7 @@ func (s *Schedule) parseDomItem(item, field string) *ParseError {
 // parseDow parses the day-of-week field with Quartz's ?, L, nL, n#k.
 func (s *Schedule) parseDow(text string) *ParseError {
 	if text == "?" {
+		s.dow = 0x7f // every day; the field counts as unrestricted
 		return nil
 	}
 	for rest := text; ; {
