@@ -56,25 +56,27 @@ func ParseRunState(s string) (RunState, error) {
 // most one run per (JobID, Scheduled, Attempt, Manual), which is what makes
 // each fire run exactly once.
 type Run struct {
-	ID        string
-	JobID     string
-	Task      string
-	Args      json.RawMessage
-	Scheduled time.Time     // the fire's scheduled time (for manual runs, when it was asked for)
-	Due       time.Time     // Scheduled plus jitter (or a retry's backoff): not started before
-	Jitter    time.Duration // the random delay drawn for this fire
-	Manual    bool          // created by RunNow or a backfill request, not by the trigger
-	Attempt   int           // 1 for the first attempt
-	State     RunState
-	Reason    string // why a run was missed, skipped or interrupted, e.g. "coalesced"
-	Node      string // the node that claimed it
-	Executor  string
-	Fence     int64 // fencing token: strictly increasing per job, set when the run starts
-	Timeout   time.Duration
+	ID        string          `json:"id"`
+	JobID     string          `json:"job_id"`
+	Task      string          `json:"task"`
+	Args      json.RawMessage `json:"args,omitempty"`
+	Scheduled time.Time       `json:"scheduled"`        // the fire's scheduled time (for manual runs, when it was asked for)
+	Due       time.Time       `json:"due"`              // Scheduled plus jitter (or a retry's backoff): not started before
+	Jitter    time.Duration   `json:"jitter,omitempty"` // the random delay drawn for this fire
+	Manual    bool            `json:"manual,omitempty"` // created by RunNow or a backfill request, not by the trigger
+	Attempt   int             `json:"attempt"`          // 1 for the first attempt
+	State     RunState        `json:"state"`
+	Reason    string          `json:"reason,omitempty"` // why a run was missed, skipped or interrupted, e.g. "coalesced"
+	Node      string          `json:"node,omitempty"`   // the node that claimed it
+	Executor  string          `json:"executor,omitempty"`
+	Fence     int64           `json:"fence,omitempty"` // fencing token: strictly increasing per job, set when the run starts
+	Timeout   time.Duration   `json:"timeout,omitempty"`
 
-	Created, Started, Finished time.Time
-	Error                      string // the task's error, if it failed
-	Stack                      string // the panic's stack trace, if it panicked
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Error    string    `json:"error,omitempty"` // the task's error, if it failed
+	Stack    string    `json:"stack,omitempty"` // the panic's stack trace, if it panicked
 }
 
 // Duration returns Finished - Started for a run that ran, else zero.

@@ -3,6 +3,7 @@ package sundial
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 )
@@ -79,6 +80,10 @@ func strictUnmarshal(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return fe // a field's own decoder already named it
+		}
 		return &FieldError{Problem: "malformed JSON: " + err.Error(), Err: err}
 	}
 	return nil
@@ -154,10 +159,24 @@ func loadZone(field, name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// zoneName is the name under which loc is stored: "" for UTC.
+// zoneName is the name under which loc is stored: "" for UTC, for Local
+// (which means something else on another machine) and for unnamed fixed
+// offsets, which the RFC 3339 offset already carries.
 func zoneName(loc *time.Location) string {
-	if loc == nil || loc == time.UTC {
+	if loc == nil || loc == time.UTC || loc == time.Local {
 		return ""
 	}
 	return loc.String()
+}
+
+// inZone reads an optional zone name and moves t into it.
+func inZone(field, name string, t time.Time) (time.Time, error) {
+	if name == "" || t.IsZero() {
+		return t, nil
+	}
+	loc, err := loadZone(field, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.In(loc), nil
 }

@@ -58,14 +58,16 @@ func (t *DateTrigger) Next(after time.Time) (time.Time, error) {
 }
 
 type dateJSON struct {
-	Kind   string `json:"kind"`
-	At     string `json:"at"`
-	Jitter string `json:"jitter,omitempty"`
+	Kind     string `json:"kind"`
+	At       string `json:"at"`
+	TimeZone string `json:"timezone,omitempty"` // the zone of at
+	Jitter   string `json:"jitter,omitempty"`
 }
 
 // MarshalJSON writes {"kind":"date","at":"2024-03-10T09:00:00+09:00"}.
 func (t *DateTrigger) MarshalJSON() ([]byte, error) {
-	return json.Marshal(dateJSON{Kind: "date", At: formatTime(t.at), Jitter: formatDuration(t.jitter)})
+	return json.Marshal(dateJSON{Kind: "date", At: formatTime(t.at), TimeZone: zoneName(t.at.Location()),
+		Jitter: formatDuration(t.jitter)})
 }
 
 func decodeDate(data []byte) (Trigger, error) {
@@ -75,6 +77,9 @@ func decodeDate(data []byte) (Trigger, error) {
 	}
 	at, err := parseTime("at", w.At)
 	if err != nil {
+		return nil, err
+	}
+	if at, err = inZone("timezone", w.TimeZone, at); err != nil {
 		return nil, err
 	}
 	jitter, err := parseDuration("jitter", w.Jitter)

@@ -117,11 +117,12 @@ func stepAfter(anchor, after time.Time, every time.Duration) time.Time {
 }
 
 type intervalJSON struct {
-	Kind   string `json:"kind"`
-	Every  string `json:"every"`
-	Start  string `json:"start,omitempty"`
-	End    string `json:"end,omitempty"`
-	Jitter string `json:"jitter,omitempty"`
+	Kind     string `json:"kind"`
+	Every    string `json:"every"`
+	Start    string `json:"start,omitempty"`
+	End      string `json:"end,omitempty"`
+	TimeZone string `json:"timezone,omitempty"` // the zone of start, for the zone of the fires
+	Jitter   string `json:"jitter,omitempty"`
 }
 
 // MarshalJSON writes {"kind":"interval","every":"1h",...}.
@@ -129,6 +130,7 @@ func (t *IntervalTrigger) MarshalJSON() ([]byte, error) {
 	return json.Marshal(intervalJSON{
 		Kind: "interval", Every: t.every.String(),
 		Start: formatTime(t.start), End: formatTime(t.end), Jitter: formatDuration(t.jitter),
+		TimeZone: zoneName(t.start.Location()),
 	})
 }
 
@@ -146,6 +148,9 @@ func decodeInterval(data []byte) (Trigger, error) {
 	}
 	var opts IntervalOptions
 	if opts.Start, err = parseTime("start", w.Start); err != nil {
+		return nil, err
+	}
+	if opts.Start, err = inZone("timezone", w.TimeZone, opts.Start); err != nil {
 		return nil, err
 	}
 	if opts.End, err = parseTime("end", w.End); err != nil {

@@ -67,7 +67,7 @@ func TestTriggerRoundTrip(t *testing.T) {
 		MustCalendar(CalendarSpec{Months: 2, At: "09:00", StartDate: "2024-01-31", TimeZone: "Europe/Paris"}),
 		MustCalendar(CalendarSpec{Years: 1, Weeks: 1, Days: 2, At: "23:59:59", StartDate: "2024-02-29", EndDate: "2040-01-01", MissingDay: MissingDaySkip, Jitter: time.Millisecond}),
 	}
-	and, err := And([]Trigger{triggers[0], triggers[3]}, &CombineOptions{Threshold: time.Minute, MaxIterations: 50})
+	and, err := And([]Trigger{triggers[0], MustEvery(30*time.Minute, nil)}, &CombineOptions{Threshold: time.Minute, MaxIterations: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,7 @@ func TestUnmarshalTriggerBadInput(t *testing.T) {
 		{`{"kind":"interval","every":5}`, "trigger", "malformed JSON"},
 		{`{"kind":"date"}`, "trigger.at", "missing"},
 		{`{"kind":"date","at":"2024-13-01T00:00:00Z"}`, "trigger.at", "not an RFC 3339 time"},
+		{`{"kind":"date","at":"2024-01-01T00:00:00Z","timezone":"Pluto"}`, "trigger.timezone", "unknown time zone"},
 		{`{"kind":"calendar","start_date":"2024-01-01"}`, "trigger.months", "period is empty"},
 		{`{"kind":"calendar","months":-1,"start_date":"2024-01-01"}`, "trigger.months", "negative"},
 		{`{"kind":"calendar","days":1}`, "trigger.start_date", "missing"},

@@ -32,8 +32,8 @@ func prevs(s *Schedule, from time.Time, n int) []string {
 
 type fireCase struct {
 	name, expr, zone, from string
-	opts               Options
-	want               []string
+	opts                   Options
+	want                   []string
 }
 
 func runFireCases(t *testing.T, cases []fireCase) {
