@@ -182,6 +182,8 @@ func TestNextDST(t *testing.T) {
 			[]string{"2024-03-10T09:00:00+09:00", "2024-03-11T09:00:00+09:00"}},
 		{"New York year boundary", "0 0 1 1 *", "America/New_York", "2024-06-01T00:00:00-04:00", first,
 			[]string{"2025-01-01T00:00:00-05:00", "2026-01-01T00:00:00-05:00"}},
+		{"leap-year end past the zone database's listed years (time.ZoneBounds quirk)", "0 0 1 1 *", "America/New_York", "2040-06-01T00:00:00-04:00", first,
+			[]string{"2041-01-01T00:00:00-05:00", "2042-01-01T00:00:00-05:00"}},
 		{"far future, past the zone database's listed years", "0 12 1 7 *", "America/New_York", "2300-01-01T00:00:00-05:00", first,
 			[]string{"2300-07-01T12:00:00-04:00", "2301-07-01T12:00:00-04:00"}},
 	})

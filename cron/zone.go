@@ -35,7 +35,7 @@ func tableFor(loc *time.Location) *zoneTable {
 
 func buildTable(loc *time.Location) *zoneTable {
 	t := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).In(loc)
-	end := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	stop := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	zs, _ := t.ZoneBounds()
 	z := &zoneTable{starts: []int64{noStart}, limit: noEnd}
 	if !zs.IsZero() {
@@ -43,22 +43,41 @@ func buildTable(loc *time.Location) *zoneTable {
 	}
 	_, off := t.Zone()
 	z.offs = append(z.offs, off)
-	for range 10000 {
-		_, ze := t.ZoneBounds()
+	for range 100000 {
+		ze := periodEnd(t)
 		if ze.IsZero() {
 			return z
 		}
-		if ze.Unix() >= end {
-			break
+		if ze.Unix() >= stop {
+			z.limit = ze.Unix()
+			return z
 		}
-		_, o := ze.Zone()
-		z.starts = append(z.starts, ze.Unix())
-		z.offs = append(z.offs, o)
+		// Past its listed years the zone database splits periods at year
+		// ends without an offset change; keep only real changes.
+		if _, o := ze.Zone(); o != z.offs[len(z.offs)-1] {
+			z.starts = append(z.starts, ze.Unix())
+			z.offs = append(z.offs, o)
+		}
 		t = ze
 	}
-	_, ze := t.ZoneBounds()
-	z.limit = ze.Unix()
+	z.limit = t.Unix()
 	return z
+}
+
+// periodEnd returns the end of the zone period around t. Past the zone
+// database's listed years, time.ZoneBounds computes a rule-based zone's
+// year-end split one day early in leap years, so on December 31 it reports
+// an end at or before t; then the next boundary is found from a day later.
+func periodEnd(t time.Time) time.Time {
+	_, ze := t.ZoneBounds()
+	if ze.IsZero() || ze.After(t) {
+		return ze
+	}
+	zs, ze := t.Add(24 * time.Hour).ZoneBounds()
+	if zs.After(t) {
+		return zs
+	}
+	return ze
 }
 
 // period returns the zone period around instant u: its bounds and offset.
@@ -82,7 +101,8 @@ func (s *Schedule) period(u int64) (start, end int64, off int) {
 	}
 	at := time.Unix(u, 0).In(s.opts.Location)
 	_, off = at.Zone()
-	zs, ze := at.ZoneBounds()
+	zs, _ := at.ZoneBounds()
+	ze := periodEnd(at)
 	start, end = noStart, noEnd
 	if !zs.IsZero() {
 		start = zs.Unix()

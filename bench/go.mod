@@ -1,0 +1,12 @@
+module github.com/sundialhq/sundial/bench
+
+go 1.26
+
+replace github.com/sundialhq/sundial => ../
+
+require (
+	github.com/adhocore/gronx v1.20.4
+	github.com/reugn/go-quartz v0.15.2
+	github.com/robfig/cron/v3 v3.0.1
+	github.com/sundialhq/sundial v0.0.0
+)
