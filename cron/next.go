@@ -2,6 +2,13 @@ package cron
 
 import "time"
 
+// jumpMargin keeps a jump over zone periods clear of the period that holds
+// the next fire: more than any offset change.
+const jumpMargin = 2 * 86400
+
+// jumps enables the jump; tests turn it off to check it changes nothing.
+var jumps = true
+
 // maxPeriods bounds the zone periods (spans between offset changes) one
 // search crosses: far more than the years a valid expression can wait.
 const maxPeriods = 4096
@@ -85,6 +92,14 @@ func (s *Schedule) nextZoned(u int64) time.Time {
 		if start, end, off = s.period(u); !found && u+int64(off) >= frontier {
 			return time.Time{} // no match ahead, and no repeated readings to revisit
 		}
+		// No reading between the frontier and w matches, so once this period
+		// repeats no readings below the frontier, the periods wholly before
+		// w (less a margin for offsets) hold no fire: jump.
+		if target := w - int64(off) - jumpMargin; jumps && found && end != noEnd && target > end && u+int64(off) >= frontier {
+			u = target
+			start, end, off = s.period(u)
+			frontier = max(frontier, u+int64(off))
+		}
 	}
 	return time.Time{}
 }
@@ -127,6 +142,11 @@ func (s *Schedule) prevZoned(u int64) time.Time {
 		u = start - 1
 		if start, end, off = s.period(u); !found && u+int64(off) <= frontier {
 			return time.Time{} // no match behind, and no repeated readings to revisit
+		}
+		if target := w - int64(off) + jumpMargin; jumps && found && start != noStart && target < start && u+int64(off) <= frontier {
+			u = target
+			start, end, off = s.period(u)
+			frontier = min(frontier, u+int64(off))
 		}
 	}
 	return time.Time{}

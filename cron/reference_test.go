@@ -187,3 +187,33 @@ func mustLoad(t testing.TB, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestJumpChangesNothing compares the zoned search with and without its
+// jump over whole zone periods, on random expressions (sparse ones
+// included), DST zones, policies and instants.
+func TestJumpChangesNothing(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	zones := []*time.Location{mustLoad(t, "America/New_York"), mustLoad(t, "Europe/London"), mustLoad(t, "Australia/Lord_Howe")}
+	sparse := []string{"0 0 29 2 *", "30 1 3 11 *", "30 2 10 3 *", "0 0 1 1 *", "0 0 * * 5#5", "15 2 6 10 *", "0 0 0 1 1 * 2150"}
+	for i := 0; i < 1500; i++ {
+		expr := randomExpr(r)
+		if i%3 == 0 {
+			expr = sparse[r.IntN(len(sparse))]
+		}
+		opts := &Options{Location: zones[r.IntN(len(zones))], Gap: GapPolicy(r.IntN(2)),
+			Overlap: OverlapPolicy(r.IntN(3)), DayRule: DayRule(r.IntN(2))}
+		s, err := Parse(expr, opts)
+		if err != nil {
+			continue
+		}
+		from := time.Unix(r.Int64N(180*365*86400)+20*365*86400, 0)
+		jumps = true
+		n1, p1 := s.Next(from), s.Prev(from)
+		jumps = false
+		n2, p2 := s.Next(from), s.Prev(from)
+		jumps = true
+		if !n1.Equal(n2) || !p1.Equal(p2) {
+			t.Fatalf("%q %+v from %s: with jumps Next %s Prev %s, without %s %s", expr, *opts, from, n1, p1, n2, p2)
+		}
+	}
+}
