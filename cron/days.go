@@ -69,7 +69,7 @@ func (s *Schedule) dayMask(y, m int, firstDay int64) uint64 {
 	valid := uint64(1)<<(n+1) - 2
 	first := weekday(firstDay)
 	dom := s.dom & valid
-	dow := s.dowPat[first] & valid
+	dow := uint64(s.dowPat[first]) & valid
 	if s.special {
 		dom |= s.domSpecials(n, first)
 		dow |= s.dowSpecials(n, first)

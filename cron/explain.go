@@ -42,13 +42,14 @@ func (s *Schedule) Explain() string {
 
 // explainTime describes the second, minute and hour fields.
 func (s *Schedule) explainTime() string {
+	fields := s.fieldTexts()
 	secs, mins, hours := bits.OnesCount64(s.sec), bits.OnesCount64(s.min), bits.OnesCount64(s.hour)
 	if hours*mins*secs <= 4 && mins <= 2 && hours <= 4 {
 		return "At " + s.clockList()
 	}
 	if s.sec == 1 && mins < 60 {
-		if m := describeField(s.min, 0, 59, s.fields[1], "minute"); !strings.HasPrefix(m, "every") {
-			return "At " + strings.TrimPrefix(m, "at ") + " past " + hourPhrase(s.hour, s.fields[2])
+		if m := describeField(s.min, 0, 59, fields[1], "minute"); !strings.HasPrefix(m, "every") {
+			return "At " + strings.TrimPrefix(m, "at ") + " past " + hourPhrase(s.hour, fields[2])
 		}
 	}
 	var parts []string
@@ -56,7 +57,7 @@ func (s *Schedule) explainTime() string {
 	case secs == 60:
 		parts = append(parts, "every second")
 	case s.sec != 1:
-		parts = append(parts, describeField(s.sec, 0, 59, s.fields[0], "second"))
+		parts = append(parts, describeField(s.sec, 0, 59, fields[0], "second"))
 	}
 	switch {
 	case mins == 60 && len(parts) > 0 && (secs == 60 || strings.HasPrefix(parts[0], "every")):
@@ -64,10 +65,10 @@ func (s *Schedule) explainTime() string {
 	case mins == 60:
 		parts = append(parts, "every minute")
 	default:
-		parts = append(parts, describeField(s.min, 0, 59, s.fields[1], "minute"))
+		parts = append(parts, describeField(s.min, 0, 59, fields[1], "minute"))
 	}
 	if hours != 24 {
-		parts = append(parts, "during "+hourPhrase(s.hour, s.fields[2]))
+		parts = append(parts, "during "+hourPhrase(s.hour, fields[2]))
 	}
 	out := strings.Join(parts, ", ")
 	return strings.ToUpper(out[:1]) + out[1:]

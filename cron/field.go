@@ -5,31 +5,49 @@ import "strings"
 // parseField parses a plain field (second, minute, hour, month) into bits.
 func parseField(text string, sp *fieldSpec) (uint64, *ParseError) {
 	var bits uint64
-	for rest := text; ; {
-		item, more, found := strings.Cut(rest, ",")
-		lo, hi, step, err := parseItem(item, text, sp)
+	for start := 0; ; {
+		end := start
+		for end < len(text) && text[end] != ',' {
+			end++
+		}
+		lo, hi, step, err := parseItem(text[start:end], text, sp)
 		if err != nil {
 			return 0, err
 		}
 		for v := lo; v <= hi; v += step {
 			bits |= 1 << v
 		}
-		if !found {
+		if end == len(text) {
 			return bits, nil
 		}
-		rest = more
+		start = end + 1
 	}
 }
 
-// parseItem parses one list item: *, a, a-b, with an optional /step.
+// parseItem parses one list item: *, a, a-b, with an optional /step. It
+// finds the separators in one pass; items are a few bytes long.
 func parseItem(item, field string, sp *fieldSpec) (lo, hi, step int, err *ParseError) {
 	if item == "" {
 		return 0, 0, 0, fieldErr(sp, field, "has an empty list item")
 	}
-	base, stepText, hasStep := strings.Cut(item, "/")
+	dash, slash := -1, -1
+	for i := 0; i < len(item); i++ {
+		switch item[i] {
+		case '-':
+			if dash < 0 && slash < 0 {
+				dash = i
+			}
+		case '/':
+			if slash < 0 {
+				slash = i
+			}
+		}
+	}
+	base := item
 	step = 1
-	if hasStep {
-		if step, err = parseStep(stepText, item, sp); err != nil {
+	if slash >= 0 {
+		base = item[:slash]
+		if step, err = parseStep(item[slash+1:], item, sp); err != nil {
 			return 0, 0, 0, err
 		}
 	}
@@ -39,22 +57,23 @@ func parseItem(item, field string, sp *fieldSpec) (lo, hi, step int, err *ParseE
 	case base == "?":
 		return 0, 0, 0, fieldErr(sp, item, `is only allowed as the whole day-of-month or day-of-week field`)
 	}
-	a, b, isRange := strings.Cut(base, "-")
-	if lo, err = parseValue(a, sp); err != nil {
-		return 0, 0, 0, err
-	}
-	switch {
-	case isRange:
-		if hi, err = parseValue(b, sp); err != nil {
+	if dash < 0 || (slash >= 0 && dash > slash) {
+		if lo, err = parseValue(base, sp); err != nil {
 			return 0, 0, 0, err
 		}
-		if hi < lo {
-			return 0, 0, 0, fieldErr(sp, base, "is a reversed range (write the smaller value first)")
+		if slash >= 0 {
+			return lo, sp.max, step, nil
 		}
-	case hasStep:
-		hi = sp.max
-	default:
-		hi = lo
+		return lo, lo, step, nil
+	}
+	if lo, err = parseValue(base[:dash], sp); err != nil {
+		return 0, 0, 0, err
+	}
+	if hi, err = parseValue(base[dash+1:], sp); err != nil {
+		return 0, 0, 0, err
+	}
+	if hi < lo {
+		return 0, 0, 0, fieldErr(sp, base, "is a reversed range (write the smaller value first)")
 	}
 	return lo, hi, step, nil
 }

@@ -115,12 +115,29 @@ func (s *Schedule) parse() *ParseError {
 		f[6] = "*"
 	}
 	s.nFields = n
-	s.fields = f
 	if err := s.parseFields(&f); err != nil {
 		return err
 	}
-	s.finish()
+	s.finish(&f)
 	return s.checkFires()
+}
+
+// fieldTexts returns the expression's seven field texts, seconds first, as
+// Parse saw them (macros expanded, a 5-field second of "0").
+func (s *Schedule) fieldTexts() [7]string {
+	text := s.expr
+	if m, ok := macros[strings.ToLower(text)]; ok {
+		text = m
+	}
+	var f [7]string
+	if splitFields(text, &f) == 5 {
+		copy(f[1:6], f[:5])
+		f[0] = "0"
+		f[6] = "*"
+	} else if s.nFields == 6 {
+		f[6] = "*"
+	}
+	return f
 }
 
 func (s *Schedule) parseFields(f *[7]string) *ParseError {
@@ -147,8 +164,7 @@ func (s *Schedule) parseFields(f *[7]string) *ParseError {
 }
 
 // finish derives the evaluation flags from the parsed fields.
-func (s *Schedule) finish() {
-	f := &s.fields
+func (s *Schedule) finish(f *[7]string) {
 	s.domStar = f[3] == "?" || f[3][0] == '*'
 	s.dowStar = f[5] == "?" || f[5][0] == '*'
 	s.useOr = !s.domStar && !s.dowStar && s.opts.DayRule == DayOr
@@ -165,7 +181,7 @@ func (s *Schedule) finish() {
 		rep |= uint64(s.dow) << (7 * k)
 	}
 	for f := range 7 {
-		s.dowPat[f] = (rep >> f << 1) & (1<<32 - 2)
+		s.dowPat[f] = uint32(rep>>f<<1) &^ 1
 	}
 	s.firstSec, s.lastSec = nextBit(s.sec, 0), prevBit(s.sec, 59)
 	s.firstMin, s.lastMin = nextBit(s.min, 0), prevBit(s.min, 59)

@@ -14,12 +14,12 @@ type Schedule struct {
 
 	sec, min, hour uint64 // bit n set: value n matches
 
-	firstSec, firstMin, firstTime int    // earliest matching second, minute, and second of the day
-	lastSec, lastMin, lastTime    int    // latest ones
-	dom                           uint64 // plain days of the month, bits 1-31
-	month                         uint64 // bits 1-12
-	dow                           uint8  // plain weekdays, bits 0-6 (Sunday is 0)
-	dowPat                        [7]uint64
+	firstSec, firstMin, firstTime int       // earliest matching second, minute, and second of the day
+	lastSec, lastMin, lastTime    int       // latest ones
+	dom                           uint64    // plain days of the month, bits 1-31
+	month                         uint64    // bits 1-12
+	dow                           uint8     // plain weekdays, bits 0-6 (Sunday is 0)
+	dowPat                        [7]uint32 // plain weekdays as days of a month starting on weekday i
 	years                         [4]uint64 // bit y-minYear; only with hasYears
 	hasYears                      bool
 	yearLo, yearHi                int // bounds of the year field
@@ -35,8 +35,6 @@ type Schedule struct {
 	useOr            bool // either day field may match (Vixie's rule)
 	fixed            bool // second, minute and hour name wall-clock times (DST rules apply)
 	nFields          int
-
-	fields [7]string // the field texts, seconds first, for Explain
 }
 
 // String returns the expression as given, without surrounding space.
