@@ -196,15 +196,3 @@ func TestWallInstant(t *testing.T) {
 		}
 	}
 }
-
-func TestCivilDays(t *testing.T) {
-	for z := int64(-800000); z < 800000; z += 37 {
-		y, m, d := civilFromDays(z)
-		if back := daysFromCivil(y, m, d); back != z {
-			t.Fatalf("day %d -> %d-%d-%d -> %d", z, y, m, d, back)
-		}
-		if want := time.Unix(z*86400, 0).UTC(); want.Year() != y || want.Month() != m || want.Day() != d {
-			t.Fatalf("day %d = %d-%d-%d, time package says %s", z, y, m, d, want)
-		}
-	}
-}

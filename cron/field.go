@@ -147,9 +147,14 @@ func (s *Schedule) parseDom(text string) *ParseError {
 		s.dom = 1<<32 - 2 // every day; the field counts as unrestricted
 		return nil
 	}
+	return eachItem(text, s.parseDomItem)
+}
+
+// eachItem calls parse for each comma-separated item of a field.
+func eachItem(text string, parse func(item, field string) *ParseError) *ParseError {
 	for rest := text; ; {
 		item, more, found := strings.Cut(rest, ",")
-		if err := s.parseDomItem(item, text); err != nil {
+		if err := parse(item, text); err != nil {
 			return err
 		}
 		if !found {
@@ -198,16 +203,7 @@ func (s *Schedule) parseDow(text string) *ParseError {
 		s.dow = 0x7f // every day; the field counts as unrestricted
 		return nil
 	}
-	for rest := text; ; {
-		item, more, found := strings.Cut(rest, ",")
-		if err := s.parseDowItem(item, text); err != nil {
-			return err
-		}
-		if !found {
-			return nil
-		}
-		rest = more
-	}
+	return eachItem(text, s.parseDowItem)
 }
 
 func (s *Schedule) parseDowItem(item, field string) *ParseError {
@@ -252,9 +248,8 @@ func (s *Schedule) parseYears(text string) *ParseError {
 		return nil
 	}
 	s.hasYears, s.yearLo, s.yearHi = true, maxYear, minYear
-	for rest := text; ; {
-		item, more, found := strings.Cut(rest, ",")
-		lo, hi, step, err := parseItem(item, text, &yearSpec)
+	return eachItem(text, func(item, field string) *ParseError {
+		lo, hi, step, err := parseItem(item, field, &yearSpec)
 		if err != nil {
 			return err
 		}
@@ -262,11 +257,8 @@ func (s *Schedule) parseYears(text string) *ParseError {
 			s.years[(v-minYear)/64] |= 1 << ((v - minYear) % 64)
 			s.yearLo, s.yearHi = min(s.yearLo, v), max(s.yearHi, v)
 		}
-		if !found {
-			return nil
-		}
-		rest = more
-	}
+		return nil
+	})
 }
 
 // yearOK reports whether year y matches the year field.
