@@ -3,6 +3,7 @@ package sundial
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Sentinel errors. Errors returned by sundial match one of these with
@@ -73,3 +74,17 @@ func prefixField(prefix string, err error) error {
 	}
 	return &out
 }
+
+// notFoundError and conflictError say what was not found or conflicted and
+// match ErrNotFound and ErrConflict.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string { return "sundial: " + e.what + " not found" }
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
+
+type conflictError struct{ what string }
+
+func (e *conflictError) Error() string { return "sundial: conflict: " + e.what }
+func (e *conflictError) Unwrap() error { return ErrConflict }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,326 @@
+package sundial
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemoryConfig tunes a MemoryStore. The zero value is ready to use.
+type MemoryConfig struct {
+	// MaxRunsPerJob bounds the finished runs kept per job, oldest dropped
+	// first. Zero means 100.
+	MaxRunsPerJob int
+	// MaxRuns bounds the finished runs kept in all, oldest dropped first.
+	// Zero means 100,000. Pending and running runs are never dropped.
+	MaxRuns int
+}
+
+// MemoryStore is the in-memory Store: the library's default and the
+// reference implementation of the Store contract, with heaps and maps where
+// a database has tables and indexes. It keeps nothing across restarts. It
+// is safe for concurrent use, including by several schedulers in one
+// process (they arbitrate through it exactly as nodes do through a
+// database). It implements Notifier.
+type MemoryStore struct {
+	cfg MemoryConfig
+
+	mu       sync.Mutex
+	jobs     map[string]*memJob
+	due      timeHeap[*memJob] // unpaused, unclaimed jobs with a next fire
+	claimed  timeHeap[*memJob] // claimed jobs, by lease expiry
+	claimSeq int64
+
+	runs     map[string]*memRun
+	keys     map[runKey]string             // the exactly-once key → run ID
+	pending  map[string]*timeHeap[*memRun] // per executor, by Due
+	pendingN map[string]int                // pending runs per job
+	running  map[string][]*memRun          // per job, oldest first
+	fences   map[string]int64              // last fencing token per job ID
+	history  map[string][]*memRun          // finished runs per job, oldest first
+	finished []*memRun                     // every finished run, oldest first (for MaxRuns)
+	nFinish  int                           // finished runs still kept
+	nodes    map[string]time.Time          // node ID → heartbeat expiry
+
+	subs   map[int]func(Notice)
+	subSeq int
+}
+
+type memJob struct {
+	job        *Job
+	dueIdx     int
+	claimIdx   int
+	claimToken int64
+	claimNode  string
+	claimUntil time.Time
+}
+
+type memRun struct {
+	run     *Run
+	idx     int
+	cancel  bool // cancellation requested (OverlapCancelRunning)
+	evicted bool
+}
+
+// runKey identifies a fire's attempt: at most one run exists per key.
+type runKey struct {
+	job       string
+	scheduled int64
+	attempt   int
+	manual    bool
+}
+
+func keyOf(r *Run) runKey {
+	return runKey{r.JobID, r.Scheduled.UnixNano(), r.Attempt, r.Manual}
+}
+
+var (
+	_ Store    = (*MemoryStore)(nil)
+	_ Notifier = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	if cfg.MaxRunsPerJob <= 0 {
+		cfg.MaxRunsPerJob = 100
+	}
+	if cfg.MaxRuns <= 0 {
+		cfg.MaxRuns = 100000
+	}
+	return &MemoryStore{
+		cfg:      cfg,
+		jobs:     map[string]*memJob{},
+		due:      timeHeap[*memJob]{key: func(j *memJob) time.Time { return j.job.NextFire }, index: func(j *memJob) *int { return &j.dueIdx }},
+		claimed:  timeHeap[*memJob]{key: func(j *memJob) time.Time { return j.claimUntil }, index: func(j *memJob) *int { return &j.claimIdx }},
+		runs:     map[string]*memRun{},
+		keys:     map[runKey]string{},
+		pending:  map[string]*timeHeap[*memRun]{},
+		pendingN: map[string]int{},
+		running:  map[string][]*memRun{},
+		fences:   map[string]int64{},
+		history:  map[string][]*memRun{},
+		nodes:    map[string]time.Time{},
+		subs:     map[int]func(Notice){},
+	}
+}
+
+// Subscribe calls fn for every notice until the returned function is
+// called. fn runs after the store's lock is released, on the goroutine
+// that made the change; it must not block.
+func (m *MemoryStore) Subscribe(fn func(Notice)) (unsubscribe func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subSeq++
+	id := m.subSeq
+	m.subs[id] = fn
+	return func() {
+		m.mu.Lock()
+		delete(m.subs, id)
+		m.mu.Unlock()
+	}
+}
+
+// unlock releases the lock, then delivers notices.
+func (m *MemoryStore) unlock(notices []Notice) {
+	if len(notices) == 0 || len(m.subs) == 0 {
+		m.mu.Unlock()
+		return
+	}
+	subs := make([]func(Notice), 0, len(m.subs))
+	for _, fn := range m.subs {
+		subs = append(subs, fn)
+	}
+	m.mu.Unlock()
+	for _, n := range notices {
+		for _, fn := range subs {
+			fn(n)
+		}
+	}
+}
+
+// AddJob stores a new job or, when one with its ID exists, follows policy.
+// It fails with a *FieldError for an invalid job and ErrConflict under
+// ConflictError.
+func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
+	if err := checkJob(ctx, job); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	old := m.jobs[job.ID]
+	if old != nil {
+		switch policy {
+		case ConflictKeepExisting:
+			out := old.job.Clone()
+			m.mu.Unlock()
+			return out, nil
+		case ConflictError:
+			m.mu.Unlock()
+			return nil, &conflictError{"job " + job.ID + " already exists"}
+		}
+	}
+	j := job.Clone()
+	j.Created, j.Updated, j.Version = now, now, 1
+	if old != nil {
+		j.Created, j.Version = old.job.Created, old.job.Version+1
+		if j.NextFire.IsZero() && sameTrigger(old.job.Trigger, j.Trigger) {
+			j.NextFire = old.job.NextFire
+		}
+		m.dropJob(old)
+	}
+	m.putJob(j)
+	out := j.Clone()
+	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
+	return out, nil
+}
+
+func checkJob(ctx context.Context, job *Job) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if job == nil {
+		return invalid("job", "nil")
+	}
+	return job.Validate()
+}
+
+// sameTrigger reports whether two triggers have the same JSON form.
+func sameTrigger(a, b Trigger) bool {
+	x, err1 := a.MarshalJSON()
+	y, err2 := b.MarshalJSON()
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+// putJob indexes a job; the caller holds the lock.
+func (m *MemoryStore) putJob(j *Job) {
+	mj := &memJob{job: j, dueIdx: -1, claimIdx: -1}
+	m.jobs[j.ID] = mj
+	m.schedule(mj)
+}
+
+// schedule puts an unclaimed job in the due heap if it can fire.
+func (m *MemoryStore) schedule(mj *memJob) {
+	if mj.claimToken == 0 && !mj.job.Paused && !mj.job.NextFire.IsZero() && mj.dueIdx < 0 {
+		m.due.add(mj)
+	}
+}
+
+// dropJob unindexes a job, releasing any claim so a stale commit is lost.
+func (m *MemoryStore) dropJob(mj *memJob) {
+	m.due.remove(mj)
+	m.claimed.remove(mj)
+	mj.claimToken = 0
+	delete(m.jobs, mj.job.ID)
+}
+
+// GetJob returns a copy of the job, or ErrNotFound.
+func (m *MemoryStore) GetJob(ctx context.Context, id string) (*Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mj := m.jobs[id]
+	if mj == nil {
+		return nil, &notFoundError{"job " + id}
+	}
+	return mj.job.Clone(), nil
+}
+
+// ListJobs returns copies of the jobs matching f, ordered by ID.
+func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	ids := make([]string, 0, len(m.jobs))
+	for id, mj := range m.jobs {
+		if id > f.After && f.matches(mj.job) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	if f.Limit > 0 && len(ids) > f.Limit {
+		ids = ids[:f.Limit]
+	}
+	out := make([]*Job, len(ids))
+	for i, id := range ids {
+		out[i] = m.jobs[id].job.Clone()
+	}
+	m.mu.Unlock()
+	return out, nil
+}
+
+// matches reports whether j passes the filter's field conditions.
+func (f JobFilter) matches(j *Job) bool {
+	if f.Task != "" && j.Task != f.Task {
+		return false
+	}
+	if f.Paused != nil && j.Paused != *f.Paused {
+		return false
+	}
+	if f.Tag == "" {
+		return true
+	}
+	for _, t := range j.Tags {
+		if t == f.Tag {
+			return true
+		}
+	}
+	return false
+}
+
+// UpdateJob replaces a job whose Version matches the stored one. It fails
+// with ErrNotFound, ErrConflict (stale Version) or a *FieldError.
+func (m *MemoryStore) UpdateJob(ctx context.Context, job *Job, now time.Time) (*Job, error) {
+	if err := checkJob(ctx, job); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	old := m.jobs[job.ID]
+	switch {
+	case old == nil:
+		m.mu.Unlock()
+		return nil, &notFoundError{"job " + job.ID}
+	case old.job.Version != job.Version:
+		m.mu.Unlock()
+		return nil, &conflictError{"job " + job.ID + " was changed meanwhile (version " + itoa64(old.job.Version) + ", not " + itoa64(job.Version) + ")"}
+	}
+	j := job.Clone()
+	j.Created, j.Updated, j.Version = old.job.Created, now, old.job.Version+1
+	m.dropJob(old)
+	m.putJob(j)
+	out := j.Clone()
+	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
+	return out, nil
+}
+
+// RemoveJob deletes a job (its runs stay), or returns ErrNotFound.
+func (m *MemoryStore) RemoveJob(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	mj := m.jobs[id]
+	if mj == nil {
+		m.mu.Unlock()
+		return &notFoundError{"job " + id}
+	}
+	m.dropJob(mj)
+	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: id}})
+	return nil
+}
+
+// RemoveAllJobs deletes every job and returns how many there were.
+func (m *MemoryStore) RemoveAllJobs(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	n := len(m.jobs)
+	for _, mj := range m.jobs {
+		m.dropJob(mj)
+	}
+	m.unlock([]Notice{{Kind: NoticeJobsChanged}})
+	return n, nil
+}

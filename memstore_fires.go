@@ -1,0 +1,189 @@
+package sundial
+
+import (
+	"context"
+	"time"
+)
+
+// NextFireTime returns the earliest next fire among unpaused, unclaimed
+// jobs, or the earliest claim expiry if that comes first (a claim that
+// expires makes its job due again); the zero Time when there is neither.
+func (m *MemoryStore) NextFireTime(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var next time.Time
+	if j, ok := m.due.peek(); ok {
+		next = j.job.NextFire
+	}
+	if j, ok := m.claimed.peek(); ok && (next.IsZero() || j.claimUntil.Before(next)) {
+		next = j.claimUntil
+	}
+	return next, nil
+}
+
+// ClaimDueJobs leases up to c.Limit (zero: 1,000) due jobs to c.Node. Jobs
+// whose claims expired are due again first.
+func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.Limit <= 0 {
+		c.Limit = 1000
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		j, ok := m.claimed.peek()
+		if !ok || j.claimUntil.After(c.Now) {
+			break
+		}
+		m.claimed.pop()
+		j.claimToken = 0
+		m.schedule(j)
+	}
+	var out []DueJob
+	for len(out) < c.Limit {
+		j, ok := m.due.peek()
+		if !ok || j.job.NextFire.After(c.Horizon) {
+			break
+		}
+		m.due.pop()
+		m.claimSeq++
+		j.claimToken, j.claimNode, j.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
+		m.claimed.add(j)
+		out = append(out, DueJob{Job: j.job.Clone(), Running: m.runningCopies(j.job.ID),
+			Pending: m.pendingN[j.job.ID], Token: j.claimToken})
+	}
+	return out, nil
+}
+
+func (m *MemoryStore) runningCopies(jobID string) []*Run {
+	rs := m.running[jobID]
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]*Run, len(rs))
+	for i, r := range rs {
+		out[i] = r.run.Clone()
+	}
+	return out
+}
+
+// CommitFires applies each commit atomically per job: runs inserted
+// (duplicates of a fire's key dropped), cancellations requested, next fire
+// set, claim released. A commit whose token no longer holds the claim is
+// reported Lost and changes nothing.
+func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now time.Time) ([]CommitResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	out := make([]CommitResult, len(commits))
+	var notices []Notice
+	for i, c := range commits {
+		out[i] = m.commit(c, now)
+		if !out[i].Lost {
+			notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: c.JobID, NextFire: c.NextFire})
+			if len(out[i].Inserted) > 0 {
+				notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: c.JobID})
+			}
+		}
+	}
+	m.unlock(notices)
+	return out, nil
+}
+
+func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
+	mj := m.jobs[c.JobID]
+	if mj == nil || c.Token == 0 || mj.claimToken != c.Token {
+		return CommitResult{JobID: c.JobID, Lost: true}
+	}
+	res := CommitResult{JobID: c.JobID, Inserted: m.insertRuns(c.Runs, now)}
+	for _, id := range c.Cancel {
+		if r := m.runs[id]; r != nil && r.run.State == RunRunning {
+			r.cancel = true
+		}
+	}
+	m.claimed.remove(mj)
+	mj.claimToken = 0
+	mj.job.NextFire = c.NextFire
+	m.schedule(mj)
+	return res
+}
+
+// AddRuns inserts runs that no trigger produced; duplicates of a fire's
+// key are dropped. It returns copies of the runs inserted.
+func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if err := checkRun(r); err != nil {
+			return nil, err
+		}
+	}
+	m.mu.Lock()
+	inserted := m.insertRuns(runs, time.Time{})
+	var notices []Notice
+	for _, r := range inserted {
+		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
+	}
+	m.unlock(notices)
+	return inserted, nil
+}
+
+func checkRun(r *Run) error {
+	switch {
+	case r == nil:
+		return invalid("run", "nil")
+	case r.ID == "":
+		return invalid("run.id", "missing")
+	case r.JobID == "":
+		return invalid("run.job_id", "missing")
+	case r.Attempt < 1:
+		return invalid("run.attempt", "%d is below 1", r.Attempt)
+	case r.State != RunPending && !r.State.Final():
+		return invalid("run.state", "a new run must be pending or final, not %s", r.State)
+	}
+	return nil
+}
+
+// insertRuns stores copies of the runs whose key is new and returns them.
+func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
+	var out []*Run
+	for _, r := range runs {
+		k := keyOf(r)
+		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil {
+			continue
+		}
+		mr := &memRun{run: r.Clone(), idx: -1}
+		if mr.run.Created.IsZero() {
+			mr.run.Created = now
+		}
+		m.keys[k] = r.ID
+		m.runs[r.ID] = mr
+		if mr.run.State == RunPending {
+			m.pendingHeap(mr.run.Executor).add(mr)
+			m.pendingN[r.JobID]++
+		} else {
+			m.archive(mr)
+		}
+		out = append(out, mr.run.Clone())
+	}
+	return out
+}
+
+func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
+	if executor == "" {
+		executor = "default"
+	}
+	h := m.pending[executor]
+	if h == nil {
+		h = &timeHeap[*memRun]{key: func(r *memRun) time.Time { return r.run.Due }, index: func(r *memRun) *int { return &r.idx }}
+		m.pending[executor] = h
+	}
+	return h
+}

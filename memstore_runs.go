@@ -1,0 +1,351 @@
+package sundial
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// ClaimRuns starts pending runs due by c.Horizon, oldest Due first, up to
+// c.Limit per executor, while each run's job has fewer than its
+// MaxInstances runs running (1 for a removed job).
+func (m *MemoryStore) ClaimRuns(ctx context.Context, c RunClaim) ([]*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*Run
+	for executor, limit := range c.Limit {
+		h := m.pending[executor]
+		if h == nil && executor == "" {
+			h = m.pending["default"]
+		}
+		if h == nil {
+			continue
+		}
+		out = append(out, m.claimFrom(h, limit, c)...)
+	}
+	return out, nil
+}
+
+func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*Run {
+	var out []*Run
+	var blocked []*memRun
+	for len(out) < limit {
+		mr, ok := h.peek()
+		if !ok || mr.run.Due.After(c.Horizon) {
+			break
+		}
+		h.pop()
+		if len(m.running[mr.run.JobID]) >= m.instances(mr.run.JobID) {
+			blocked = append(blocked, mr)
+			continue
+		}
+		m.start(mr, c)
+		out = append(out, mr.run.Clone())
+	}
+	for _, mr := range blocked {
+		h.add(mr)
+	}
+	return out
+}
+
+func (m *MemoryStore) instances(jobID string) int {
+	if mj := m.jobs[jobID]; mj != nil {
+		return mj.job.Instances()
+	}
+	return 1
+}
+
+func (m *MemoryStore) start(mr *memRun, c RunClaim) {
+	r := mr.run
+	m.pendingN[r.JobID]--
+	if m.pendingN[r.JobID] <= 0 {
+		delete(m.pendingN, r.JobID)
+	}
+	m.fences[r.JobID]++
+	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, m.fences[r.JobID]
+	m.running[r.JobID] = append(m.running[r.JobID], mr)
+}
+
+// FinishRun records a running run's end and inserts retry, if any, in the
+// same step. It fails with ErrNotFound for an unknown run and ErrConflict
+// when the run is not running on run.Node.
+func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if run == nil || !run.State.Final() {
+		return invalid("run.state", "FinishRun needs a final state")
+	}
+	if retry != nil {
+		if err := checkRun(retry); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	mr := m.runs[run.ID]
+	switch {
+	case mr == nil:
+		m.mu.Unlock()
+		return &notFoundError{"run " + run.ID}
+	case mr.run.State != RunRunning || mr.run.Node != run.Node:
+		m.mu.Unlock()
+		return &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
+	}
+	r := mr.run
+	r.State, r.Finished, r.Error, r.Stack, r.Reason = run.State, run.Finished, run.Error, run.Stack, run.Reason
+	if !run.Started.IsZero() {
+		r.Started = run.Started
+	}
+	m.stopRunning(mr)
+	m.archive(mr)
+	notices := []Notice{{Kind: NoticeRunFinished, JobID: r.JobID}}
+	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished)) > 0 {
+		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
+	}
+	m.unlock(notices)
+	return nil
+}
+
+func (m *MemoryStore) stopRunning(mr *memRun) {
+	rs := m.running[mr.run.JobID]
+	for i, x := range rs {
+		if x == mr {
+			rs = append(rs[:i:i], rs[i+1:]...)
+			break
+		}
+	}
+	if len(rs) == 0 {
+		delete(m.running, mr.run.JobID)
+	} else {
+		m.running[mr.run.JobID] = rs
+	}
+	mr.cancel = false
+}
+
+// archive adds a finished run to the history, evicting the oldest beyond
+// the bounds.
+func (m *MemoryStore) archive(mr *memRun) {
+	id := mr.run.JobID
+	m.history[id] = append(m.history[id], mr)
+	m.finished = append(m.finished, mr)
+	m.nFinish++
+	if h := m.history[id]; len(h) > m.cfg.MaxRunsPerJob {
+		m.evict(h[0])
+	}
+	for m.nFinish > m.cfg.MaxRuns && len(m.finished) > 0 {
+		oldest := m.finished[0]
+		m.finished = m.finished[1:]
+		if !oldest.evicted {
+			m.evict(oldest)
+		}
+	}
+}
+
+// evict forgets a finished run (and its fire key).
+func (m *MemoryStore) evict(mr *memRun) {
+	if mr.evicted {
+		return
+	}
+	mr.evicted = true
+	m.nFinish--
+	delete(m.runs, mr.run.ID)
+	delete(m.keys, keyOf(mr.run))
+	h := m.history[mr.run.JobID]
+	for i, x := range h {
+		if x == mr {
+			h = append(h[:i:i], h[i+1:]...)
+			break
+		}
+	}
+	if len(h) == 0 {
+		delete(m.history, mr.run.JobID)
+	} else {
+		m.history[mr.run.JobID] = h
+	}
+}
+
+// GetRun returns a copy of a run, or ErrNotFound.
+func (m *MemoryStore) GetRun(ctx context.Context, id string) (*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mr := m.runs[id]
+	if mr == nil {
+		return nil, &notFoundError{"run " + id}
+	}
+	return mr.run.Clone(), nil
+}
+
+// ListRuns returns copies of the runs matching f, newest Scheduled first
+// (ties: newest ID first), at most f.Limit (zero: 100).
+func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	m.mu.Lock()
+	var all []*Run
+	for _, mr := range m.runs {
+		if f.matches(mr.run) {
+			all = append(all, mr.run)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return runBefore(all[i], all[j]) })
+	if b := m.runs[f.Before]; f.Before != "" && b != nil {
+		all = all[sort.Search(len(all), func(i int) bool { return runBefore(b.run, all[i]) }):]
+	}
+	if len(all) > f.Limit {
+		all = all[:f.Limit]
+	}
+	out := make([]*Run, len(all))
+	for i, r := range all {
+		out[i] = r.Clone()
+	}
+	m.mu.Unlock()
+	return out, nil
+}
+
+// runBefore orders runs newest Scheduled first, then newest ID first.
+func runBefore(a, b *Run) bool {
+	if !a.Scheduled.Equal(b.Scheduled) {
+		return a.Scheduled.After(b.Scheduled)
+	}
+	return a.ID > b.ID
+}
+
+func (f RunFilter) matches(r *Run) bool {
+	if f.JobID != "" && r.JobID != f.JobID {
+		return false
+	}
+	if !f.From.IsZero() && r.Scheduled.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && !r.Scheduled.Before(f.To) {
+		return false
+	}
+	if len(f.States) == 0 {
+		return true
+	}
+	for _, s := range f.States {
+		if r.State == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PruneRuns deletes finished runs older than r.MaxAge and beyond
+// r.KeepPerJob per job, and returns how many.
+func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if r.MaxAge < 0 || r.KeepPerJob < 0 {
+		return 0, invalid("retention", "negative bound")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, h := range m.history {
+		var drop []*memRun
+		for i, mr := range h {
+			tooOld := r.MaxAge > 0 && mr.run.Finished.Before(now.Add(-r.MaxAge))
+			tooMany := r.KeepPerJob > 0 && i < len(h)-r.KeepPerJob
+			if tooOld || tooMany {
+				drop = append(drop, mr)
+			}
+		}
+		for _, mr := range drop {
+			m.evict(mr)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Heartbeat records that node is alive until now + node.TTL (zero: 10s)
+// and returns the runs it must cancel.
+func (m *MemoryStore) Heartbeat(ctx context.Context, node NodeInfo, now time.Time) (Heartbeat, error) {
+	if err := ctx.Err(); err != nil {
+		return Heartbeat{}, err
+	}
+	if node.ID == "" {
+		return Heartbeat{}, invalid("node.id", "missing")
+	}
+	ttl := node.TTL
+	if ttl <= 0 {
+		ttl = 10 * time.Second
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nodes[node.ID] = now.Add(ttl)
+	var hb Heartbeat
+	for _, id := range node.Running {
+		mr := m.runs[id]
+		if mr == nil || mr.run.State != RunRunning || mr.run.Node != node.ID || mr.cancel {
+			hb.Cancel = append(hb.Cancel, id)
+		}
+	}
+	return hb, nil
+}
+
+// RecoverRuns interrupts the running runs of nodes whose heartbeat expired,
+// inserts their retries per the job's policy, and reports the lost nodes
+// (each once; a node that heartbeats again is alive again).
+func (m *MemoryStore) RecoverRuns(ctx context.Context, now time.Time) (Recovery, error) {
+	if err := ctx.Err(); err != nil {
+		return Recovery{}, err
+	}
+	m.mu.Lock()
+	var rec Recovery
+	for node, expiry := range m.nodes {
+		if expiry.After(now) {
+			continue
+		}
+		delete(m.nodes, node)
+		rec.LostNodes = append(rec.LostNodes, node)
+		m.interruptNode(node, now, &rec)
+	}
+	sort.Strings(rec.LostNodes)
+	var notices []Notice
+	for _, r := range rec.Interrupted {
+		notices = append(notices, Notice{Kind: NoticeRunFinished, JobID: r.JobID})
+	}
+	if len(rec.Retries) > 0 {
+		notices = append(notices, Notice{Kind: NoticeRunsCreated})
+	}
+	m.unlock(notices)
+	return rec, nil
+}
+
+func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
+	var lost []*memRun
+	for _, rs := range m.running {
+		for _, mr := range rs {
+			if mr.run.Node == node {
+				lost = append(lost, mr)
+			}
+		}
+	}
+	for _, mr := range lost {
+		r := mr.run
+		r.State, r.Reason, r.Finished = RunInterrupted, "node lost", now
+		m.stopRunning(mr)
+		m.archive(mr)
+		rec.Interrupted = append(rec.Interrupted, r.Clone())
+		var job *Job
+		if mj := m.jobs[r.JobID]; mj != nil {
+			job = mj.job
+		}
+		if retry := PlanRetry(job, r, now); retry != nil {
+			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now)...)
+		}
+	}
+}

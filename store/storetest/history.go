@@ -1,0 +1,64 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sundialhq/sundial"
+)
+
+func testHistory(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	mustAdd(t, s, job("a", base))
+	mustAdd(t, s, job("b", base))
+	for i := range 10 {
+		at := base.Add(time.Duration(i) * time.Minute)
+		r := pendingRun("a", at)
+		r.ID = fmt.Sprintf("a-%02d", i)
+		r.State, r.Finished = sundial.RunSucceeded, at
+		if i%3 == 0 {
+			r.State = sundial.RunFailed
+		}
+		addPending(t, s, r)
+	}
+	skipped := pendingRun("b", base)
+	skipped.State, skipped.Reason = sundial.RunSkipped, "coalesced"
+	addPending(t, s, skipped)
+	page1, _ := s.ListRuns(ctx, sundial.RunFilter{JobID: "a", Limit: 4})
+	page2, _ := s.ListRuns(ctx, sundial.RunFilter{JobID: "a", Limit: 4, Before: page1[3].ID})
+	if got := runIDs(append(page1, page2...)); got != "a-09 a-08 a-07 a-06 a-05 a-04 a-03 a-02" {
+		t.Errorf("pages = %s, want newest first, continuing", got)
+	}
+	failed, _ := s.ListRuns(ctx, sundial.RunFilter{JobID: "a", States: []sundial.RunState{sundial.RunFailed}})
+	if got := runIDs(failed); got != "a-09 a-06 a-03 a-00" {
+		t.Errorf("failed runs = %s", got)
+	}
+	window, _ := s.ListRuns(ctx, sundial.RunFilter{From: base.Add(2 * time.Minute), To: base.Add(4 * time.Minute)})
+	if got := runIDs(window); got != "a-03 a-02" {
+		t.Errorf("time window = %s", got)
+	}
+	if n, err := s.PruneRuns(ctx, sundial.Retention{KeepPerJob: 5}, base); err != nil || n != 5 {
+		t.Errorf("PruneRuns(keep 5) = %d, %v; want 5", n, err)
+	}
+	if n, _ := s.PruneRuns(ctx, sundial.Retention{MaxAge: time.Hour}, base.Add(time.Hour+7*time.Minute)); n != 3 {
+		t.Errorf("PruneRuns(max age) = %d, want 3 (a-05, a-06 and b's skipped run)", n)
+	}
+	left, _ := s.ListRuns(ctx, sundial.RunFilter{})
+	if got := runIDs(left); got != "a-09 a-08 a-07" {
+		t.Errorf("after pruning: %s", got)
+	}
+}
+
+func runIDs(runs []*sundial.Run) string {
+	out := ""
+	for i, r := range runs {
+		if i > 0 {
+			out += " "
+		}
+		out += r.ID
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sundialhq/sundial"
+)
+
+func testRecovery(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	j := job("a", base)
+	j.Retry = sundial.RetryPolicy{Attempts: 3, Backoff: time.Second}
+	mustAdd(t, s, j)
+	mustAdd(t, s, job("b", base))
+	addPending(t, s, pendingRun("a", base), pendingRun("b", base))
+	for _, n := range []string{"dead", "alive"} {
+		if _, err := s.Heartbeat(ctx, sundial.NodeInfo{ID: n, TTL: 10 * time.Second}, base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ra := claimRuns(t, s, "dead", base, 1)[0]
+	rb := claimRuns(t, s, "alive", base, 1)[0]
+	later := base.Add(11 * time.Second)
+	s.Heartbeat(ctx, sundial.NodeInfo{ID: "alive", TTL: 10 * time.Second, Running: []string{rb.ID}}, base.Add(5*time.Second))
+	rec, err := s.RecoverRuns(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.LostNodes) != 1 || rec.LostNodes[0] != "dead" {
+		t.Errorf("lost nodes = %v, want [dead]", rec.LostNodes)
+	}
+	if len(rec.Interrupted) != 1 || rec.Interrupted[0].ID != ra.ID || rec.Interrupted[0].State != sundial.RunInterrupted {
+		t.Fatalf("interrupted = %+v", rec.Interrupted)
+	}
+	if len(rec.Retries) != 1 || rec.Retries[0].Attempt != 2 {
+		t.Errorf("retries = %+v, want attempt 2", rec.Retries)
+	}
+	if got, _ := s.GetRun(ctx, rb.ID); got.State != sundial.RunRunning {
+		t.Errorf("the live node's run is %s", got.State)
+	}
+	if err := finish(t, s, ra, sundial.RunSucceeded, later, nil); !errors.Is(err, sundial.ErrConflict) {
+		t.Errorf("a zombie finishing an interrupted run: %v, want ErrConflict", err)
+	}
+	hb, _ := s.Heartbeat(ctx, sundial.NodeInfo{ID: "dead", Running: []string{ra.ID}}, later)
+	if len(hb.Cancel) != 1 {
+		t.Errorf("a node back from the dead must cancel its recovered run, got %v", hb.Cancel)
+	}
+	if rec, _ := s.RecoverRuns(ctx, later); len(rec.LostNodes) != 0 || len(rec.Interrupted) != 0 {
+		t.Errorf("recovery reported twice: %+v", rec)
+	}
+}
