@@ -34,3 +34,21 @@ type realTimer struct{ t *time.Timer }
 func (r realTimer) C() <-chan time.Time        { return r.t.C }
 func (r realTimer) Stop() bool                 { return r.t.Stop() }
 func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
+
+// DeadlineClock is implemented by clocks that can make a timer for an
+// instant rather than a duration, as sundialtest's fake clock does: then a
+// clock that jumps between reading the time and arming a timer cannot push
+// the deadline later. The scheduler uses it when the clock has it.
+type DeadlineClock interface {
+	Clock
+	// NewTimerAt returns a timer that fires once the clock reads t.
+	NewTimerAt(t time.Time) Timer
+}
+
+// timerAt returns a timer for the instant t on c.
+func timerAt(c Clock, t time.Time) Timer {
+	if dc, ok := c.(DeadlineClock); ok {
+		return dc.NewTimerAt(t)
+	}
+	return c.NewTimer(t.Sub(c.Now()))
+}

@@ -1,0 +1,151 @@
+package sundial
+
+import (
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"time"
+)
+
+// Config configures a Scheduler. The zero value is a complete,
+// single-process configuration: memory store, system clock, one pool of 10
+// workers named "default". New validates it.
+type Config struct {
+	// Store keeps jobs and runs. Nil means a new MemoryStore.
+	Store Store
+	// Clock tells the time and makes timers. Nil means SystemClock.
+	Clock Clock
+	// Logger receives the scheduler's logs. Nil discards them.
+	Logger *slog.Logger
+	// NodeID names this process among the nodes sharing the store. Empty
+	// means host-pid-random.
+	NodeID string
+	// Role says what this node does. The SUNDIAL_ROLE environment variable
+	// (all, both, scheduler, worker, client), when set, overrides it, so a
+	// staging environment can run a service without its batch jobs.
+	Role Role
+	// Executors sizes the worker pools by name. "default" is 10 unless set
+	// here; jobs pick a pool with Job.Executor.
+	Executors map[string]int
+	// MisfireGrace is how late a fire may start and still run, for jobs
+	// that do not set their own. Zero means 1 minute (Quartz's threshold).
+	MisfireGrace time.Duration
+	// Lookahead lets the schedule loop create runs this long before they
+	// are due, so store round trips do not show up as lateness. Zero means
+	// 1s.
+	Lookahead time.Duration
+	// ClaimBatch bounds the jobs claimed per round. Zero means 1,000.
+	ClaimBatch int
+	// PollInterval bounds how long the loops sleep when the store pushes no
+	// notices (or a notice is lost). Zero means 1s.
+	PollInterval time.Duration
+	// HeartbeatInterval is how often the node heartbeats and recovers the
+	// runs of lost nodes. Zero means 2s.
+	HeartbeatInterval time.Duration
+	// HeartbeatTTL is how long after its last heartbeat a node counts as
+	// lost. Zero means 10s; it must exceed HeartbeatInterval.
+	HeartbeatTTL time.Duration
+	// JobLease is how long a claim on a due job lasts. Zero means 30s.
+	JobLease time.Duration
+	// SlowAfter raises EventRunSlow for runs taking longer, for jobs that
+	// do not set their own. Zero means never.
+	SlowAfter time.Duration
+	// StackLimit truncates recorded stack traces. Zero means 8 KiB.
+	StackLimit int
+	// Rand draws jitter. Nil means a randomly seeded source.
+	Rand *rand.Rand
+}
+
+// withDefaults validates c and fills in its defaults. Errors are
+// *FieldError naming the Config field.
+func (c Config) withDefaults() (Config, error) {
+	if role := os.Getenv("SUNDIAL_ROLE"); role != "" {
+		r, err := ParseRole(role)
+		if err != nil {
+			return c, &FieldError{Field: "SUNDIAL_ROLE", Problem: fmt.Sprintf("%q is not a role (want all, scheduler, worker or client)", role)}
+		}
+		c.Role = r
+	}
+	if err := c.check(); err != nil {
+		return c, err
+	}
+	if c.Store == nil {
+		c.Store = NewMemoryStore(MemoryConfig{})
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.NodeID == "" {
+		c.NodeID = defaultNodeID()
+	}
+	pools := map[string]int{"default": 10}
+	for name, n := range c.Executors {
+		pools[name] = n
+	}
+	c.Executors = pools
+	setDefault(&c.MisfireGrace, time.Minute)
+	setDefault(&c.Lookahead, time.Second)
+	setDefault(&c.PollInterval, time.Second)
+	setDefault(&c.HeartbeatInterval, 2*time.Second)
+	setDefault(&c.HeartbeatTTL, 10*time.Second)
+	setDefault(&c.JobLease, 30*time.Second)
+	if c.ClaimBatch == 0 {
+		c.ClaimBatch = 1000
+	}
+	if c.StackLimit == 0 {
+		c.StackLimit = 8 << 10
+	}
+	if c.Rand == nil {
+		c.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if c.HeartbeatTTL <= c.HeartbeatInterval {
+		return c, invalid("HeartbeatTTL", "%v must exceed HeartbeatInterval %v", c.HeartbeatTTL, c.HeartbeatInterval)
+	}
+	return c, nil
+}
+
+func (c Config) check() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"MisfireGrace", c.MisfireGrace}, {"Lookahead", c.Lookahead}, {"PollInterval", c.PollInterval},
+		{"HeartbeatInterval", c.HeartbeatInterval}, {"HeartbeatTTL", c.HeartbeatTTL}, {"JobLease", c.JobLease}, {"SlowAfter", c.SlowAfter}} {
+		if d.v < 0 {
+			return invalid(d.name, "%v is negative", d.v)
+		}
+	}
+	switch {
+	case c.Role > RoleClient:
+		return invalid("Role", "unknown role %d", c.Role)
+	case c.ClaimBatch < 0:
+		return invalid("ClaimBatch", "%d is negative", c.ClaimBatch)
+	case c.StackLimit < 0:
+		return invalid("StackLimit", "%d is negative", c.StackLimit)
+	}
+	for name, n := range c.Executors {
+		if name == "" || n < 1 {
+			return invalid("Executors", "pool %q has size %d; want a name and a size of at least 1", name, n)
+		}
+	}
+	return nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d == 0 {
+		*d = v
+	}
+}
+
+func defaultNodeID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}

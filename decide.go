@@ -1,0 +1,152 @@
+package sundial
+
+import "time"
+
+// Reasons recorded on runs that were accounted for but not executed.
+const (
+	ReasonMisfire      = "misfire"       // started later than the misfire grace time
+	ReasonCoalesced    = "coalesced"     // folded into another fire of a backlog
+	ReasonMaxInstances = "max instances" // the job had MaxInstances runs active
+	ReasonShutdown     = "shutdown"      // cut short by Scheduler.Shutdown
+	ReasonCancelled    = "cancelled"     // cancelled by a newer fire (OverlapCancelRunning)
+	ReasonNodeLost     = "node lost"     // its node stopped heartbeating
+)
+
+// maxFiresPerDecision bounds the fires one decision accounts for; a longer
+// backlog is worked through over the following claims.
+const maxFiresPerDecision = 1000
+
+// fireInput is what the decision for one claimed job needs.
+type fireInput struct {
+	due          DueJob
+	now, horizon time.Time
+	grace        time.Duration                     // effective misfire grace
+	jitter       func(time.Duration) time.Duration // draws a delay below its argument
+	newID        func() string
+}
+
+// decideFires is the schedule loop's pure decision for one claimed job:
+// which of its fires up to the horizon become pending runs, which are
+// recorded missed or skipped and why, which running runs to cancel, and the
+// next fire. Every fire up to the horizon is accounted for. An error from
+// the trigger ends the job's fires (NextFire zero) and is returned.
+func decideFires(in fireInput) (FireCommit, error) {
+	job := in.due.Job
+	c := FireCommit{JobID: job.ID, Token: in.due.Token}
+	fires, next, err := dueFires(job, in.horizon)
+	c.NextFire = next
+	var runnable []time.Time
+	for _, f := range fires {
+		if in.now.Sub(f) > in.grace {
+			c.Runs = append(c.Runs, in.record(f, RunMissed, ReasonMisfire))
+			continue
+		}
+		runnable = append(runnable, f)
+	}
+	runnable = in.coalesce(runnable, &c)
+	in.admit(runnable, &c)
+	return c, err
+}
+
+// dueFires lists a job's fires from its NextFire up to the horizon (and its
+// End), at most maxFiresPerDecision, and the fire after them.
+func dueFires(job *Job, horizon time.Time) ([]time.Time, time.Time, error) {
+	var fires []time.Time
+	f := job.NextFire
+	for !f.IsZero() && !f.After(horizon) && len(fires) < maxFiresPerDecision {
+		if !job.End.IsZero() && f.After(job.End) {
+			return fires, time.Time{}, nil
+		}
+		fires = append(fires, f)
+		next, err := job.Trigger.Next(f)
+		if err != nil {
+			return fires, time.Time{}, err
+		}
+		f = next
+	}
+	if !job.End.IsZero() && f.After(job.End) {
+		f = time.Time{}
+	}
+	return fires, f, nil
+}
+
+// coalesce folds the fires of a backlog (those already due) per the job's
+// policy, recording the folded ones skipped.
+func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
+	policy := in.due.Job.Coalesce
+	var backlog, future []time.Time
+	for _, f := range fires {
+		if f.After(in.now) {
+			future = append(future, f)
+		} else {
+			backlog = append(backlog, f)
+		}
+	}
+	if len(backlog) < 2 || policy == CoalesceAll {
+		return fires
+	}
+	keep := len(backlog) - 1
+	if policy == CoalesceEarliest {
+		keep = 0
+	}
+	for i, f := range backlog {
+		if i != keep {
+			c.Runs = append(c.Runs, in.record(f, RunSkipped, ReasonCoalesced))
+		}
+	}
+	return append([]time.Time{backlog[keep]}, future...)
+}
+
+// admit turns fires into pending runs while the job has room, and applies
+// its overlap policy to the rest.
+func (in fireInput) admit(fires []time.Time, c *FireCommit) {
+	job := in.due.Job
+	limit := job.Instances()
+	switch job.Overlap {
+	case OverlapQueue:
+		limit++
+	case OverlapQueueAll:
+		limit = int(^uint(0) >> 1)
+	}
+	// A fire decided ahead of its time (lookahead) does not count the runs
+	// running now: they usually end before it is due, and ClaimRuns holds
+	// it back if they do not. Fires already due count them.
+	waiting := in.due.Pending
+	cancellable := in.due.Running
+	for _, f := range fires {
+		active := waiting
+		if !f.After(in.now) {
+			active += len(in.due.Running)
+		}
+		switch {
+		case active < limit:
+			waiting++
+		case job.Overlap == OverlapCancelRunning && len(cancellable) > 0:
+			c.Cancel = append(c.Cancel, cancellable[0].ID)
+			cancellable = cancellable[1:]
+		default:
+			c.Runs = append(c.Runs, in.record(f, RunSkipped, ReasonMaxInstances))
+			continue
+		}
+		c.Runs = append(c.Runs, in.pending(f))
+	}
+}
+
+// record is a run for a fire that was accounted for but not executed.
+func (in fireInput) record(f time.Time, state RunState, reason string) *Run {
+	r := in.pending(f)
+	r.State, r.Reason, r.Finished = state, reason, in.now
+	return r
+}
+
+// pending is a new first attempt of a fire.
+func (in fireInput) pending(f time.Time) *Run {
+	job := in.due.Job
+	r := &Run{ID: in.newID(), JobID: job.ID, Task: job.Task, Args: job.Args, Scheduled: f, Due: f,
+		Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, Created: in.now}
+	if j := job.JitterBound(); j > 0 && in.jitter != nil {
+		r.Jitter = in.jitter(j)
+		r.Due = f.Add(r.Jitter)
+	}
+	return r
+}

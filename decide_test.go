@@ -1,0 +1,91 @@
+package sundial
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecideFires(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	minute := MustEvery(time.Minute, &IntervalOptions{Start: t0})
+	running := []*Run{{ID: "r1"}, {ID: "r2"}}
+	tests := []struct {
+		name    string
+		job     Job
+		running []*Run
+		pending int
+		now     time.Time
+		want    string // the runs, as state@minute(reason), then cancels and the next fire
+	}{
+		{"one on time", Job{}, nil, 0, t0, "pending@0 next@1"},
+		{"lookahead creates the next fire early", Job{}, nil, 0, t0.Add(-500 * time.Millisecond), "pending@0 next@1"},
+		{"a fire ahead of its time ignores running runs", Job{NextFire: t0.Add(time.Minute)}, running[:1], 0, t0.Add(59*time.Second + 500*time.Millisecond), "pending@1 next@2"},
+		{"but not waiting ones", Job{NextFire: t0.Add(time.Minute)}, running[:1], 1, t0.Add(59*time.Second + 500*time.Millisecond), "skipped@1(max instances) next@2"},
+		{"backlog coalesced to the latest", Job{}, nil, 0, t0.Add(3 * time.Minute), "skipped@0(coalesced) skipped@1(coalesced) skipped@2(coalesced) pending@3 next@4"},
+		{"backlog coalesced to the earliest", Job{Coalesce: CoalesceEarliest}, nil, 0, t0.Add(2 * time.Minute), "skipped@1(coalesced) skipped@2(coalesced) pending@0 next@3"},
+		{"backlog, all run", Job{Coalesce: CoalesceAll, MaxInstances: 5}, nil, 0, t0.Add(2 * time.Minute), "pending@0 pending@1 pending@2 next@3"},
+		{"beyond grace is missed", Job{MisfireGrace: 90 * time.Second, Coalesce: CoalesceAll, MaxInstances: 9}, nil, 0, t0.Add(2 * time.Minute), "missed@0(misfire) pending@1 pending@2 next@3"},
+		{"max instances: skip", Job{}, running[:1], 0, t0, "skipped@0(max instances) next@1"},
+		{"max instances counts pending runs", Job{}, nil, 1, t0, "skipped@0(max instances) next@1"},
+		{"queue keeps one waiting", Job{Overlap: OverlapQueue, Coalesce: CoalesceAll}, running[:1], 0, t0.Add(time.Minute), "pending@0 skipped@1(max instances) next@2"},
+		{"queue-all keeps all", Job{Overlap: OverlapQueueAll, Coalesce: CoalesceAll}, running[:1], 0, t0.Add(time.Minute), "pending@0 pending@1 next@2"},
+		{"cancel-running cancels the oldest", Job{Overlap: OverlapCancelRunning, MaxInstances: 2}, running, 0, t0, "pending@0 cancel:r1 next@1"},
+		{"end stops the fires", Job{End: t0.Add(time.Minute), Coalesce: CoalesceAll, MaxInstances: 9}, nil, 0, t0.Add(5 * time.Minute), "pending@0 pending@1 next@-"},
+		{"not yet due", Job{NextFire: t0.Add(time.Hour)}, nil, 0, t0, "next@60"},
+	}
+	for _, tt := range tests {
+		job := tt.job
+		job.ID, job.Task, job.Trigger = "j", "t", minute
+		if job.NextFire.IsZero() {
+			job.NextFire = t0
+		}
+		n := 0
+		c, err := decideFires(fireInput{due: DueJob{Job: &job, Running: tt.running, Pending: tt.pending, Token: 7},
+			now: tt.now, horizon: tt.now.Add(time.Second), grace: time.Hour,
+			newID: func() string { n++; return fmt.Sprint(n) }})
+		if job.MisfireGrace > 0 {
+			c, err = decideFires(fireInput{due: DueJob{Job: &job, Running: tt.running, Pending: tt.pending, Token: 7},
+				now: tt.now, horizon: tt.now.Add(time.Second), grace: job.MisfireGrace,
+				newID: func() string { n++; return fmt.Sprint(n) }})
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := describeCommit(c, t0); got != tt.want || c.Token != 7 {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func describeCommit(c FireCommit, t0 time.Time) string {
+	var parts []string
+	for _, r := range c.Runs {
+		p := fmt.Sprintf("%s@%d", r.State, int(r.Scheduled.Sub(t0)/time.Minute))
+		if r.Reason != "" {
+			p += "(" + r.Reason + ")"
+		}
+		parts = append(parts, p)
+	}
+	for _, id := range c.Cancel {
+		parts = append(parts, "cancel:"+id)
+	}
+	if c.NextFire.IsZero() {
+		parts = append(parts, "next@-")
+	} else {
+		parts = append(parts, fmt.Sprintf("next@%d", int(c.NextFire.Sub(t0)/time.Minute)))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestDecideJitter(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0, Jitter: 10 * time.Second}), NextFire: t0}
+	c, _ := decideFires(fireInput{due: DueJob{Job: job}, now: t0, horizon: t0, grace: time.Minute,
+		jitter: func(bound time.Duration) time.Duration { return bound / 2 }, newID: func() string { return "x" }})
+	r := c.Runs[0]
+	if r.Jitter != 5*time.Second || !r.Due.Equal(t0.Add(5*time.Second)) || !r.Scheduled.Equal(t0) {
+		t.Errorf("jittered run = %+v", r)
+	}
+}

@@ -1,0 +1,94 @@
+package sundial
+
+import "sync"
+
+// dispatcher delivers events to subscribers in order, on a goroutine of its
+// own that runs while events are queued, so a listener never runs under a
+// scheduler lock and may call the scheduler (add or remove jobs) without
+// deadlocking.
+type dispatcher struct {
+	mu      sync.Mutex
+	subs    map[int]subscription
+	seq     int
+	queue   []Event
+	running bool
+	stopped *sync.Cond // broadcast when the drainer stops running
+}
+
+type subscription struct {
+	mask EventType
+	fn   func(Event)
+}
+
+// Subscribe calls fn for every event whose type is in mask, in order, until
+// the returned function is called. fn runs on the scheduler's event
+// goroutine: a slow listener delays later events, not the scheduler.
+func (s *Scheduler) Subscribe(mask EventType, fn func(Event)) (unsubscribe func()) {
+	d := &s.events
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.subs == nil {
+		d.subs = map[int]subscription{}
+	}
+	d.seq++
+	id := d.seq
+	d.subs[id] = subscription{mask, fn}
+	return func() {
+		d.mu.Lock()
+		delete(d.subs, id)
+		d.mu.Unlock()
+	}
+}
+
+func (d *dispatcher) emit(e Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.subs) == 0 {
+		return
+	}
+	d.queue = append(d.queue, e)
+	if !d.running {
+		d.running = true
+		go d.drain()
+	}
+}
+
+func (d *dispatcher) drain() {
+	for {
+		d.mu.Lock()
+		batch := d.queue
+		d.queue = nil
+		if len(batch) == 0 {
+			d.running = false
+			if d.stopped != nil {
+				d.stopped.Broadcast()
+			}
+			d.mu.Unlock()
+			return
+		}
+		subs := make([]subscription, 0, len(d.subs))
+		for _, sub := range d.subs {
+			subs = append(subs, sub)
+		}
+		d.mu.Unlock()
+		for _, e := range batch {
+			for _, sub := range subs {
+				if sub.mask&e.Type != 0 {
+					sub.fn(e)
+				}
+			}
+		}
+	}
+}
+
+// flush waits until every queued event has been delivered.
+func (d *dispatcher) flush() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped == nil {
+		d.stopped = sync.NewCond(&d.mu)
+	}
+	for d.running {
+		d.stopped.Wait()
+	}
+}

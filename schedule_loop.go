@@ -1,0 +1,121 @@
+package sundial
+
+import (
+	"context"
+	"time"
+)
+
+// maxIdle is the longest the schedule loop sleeps with nothing to do when
+// the store pushes notices.
+const maxIdle = time.Minute
+
+// scheduleLoop turns due fires into runs until ctx is done: it claims due
+// jobs in batches, decides their fires, commits, and sleeps until the next
+// fire (less the lookahead) or a notice.
+func (s *Scheduler) scheduleLoop(ctx context.Context) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		if s.isPaused() {
+			s.sleep(ctx, s.cfg.PollInterval, s.wakeSchedule)
+			continue
+		}
+		more, err := s.scheduleRound(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+			s.log.Warn("schedule_round_failed", "err", err, "retry_in", backoff)
+			s.sleep(ctx, backoff, nil)
+			continue
+		}
+		backoff = 0
+		if !more {
+			s.sleepUntil(ctx, s.wakeAt(ctx), s.wakeSchedule)
+		}
+	}
+}
+
+// scheduleRound claims one batch of due jobs and commits their fires. It
+// reports whether the batch was full (there may be more).
+func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
+	now := s.clock.Now()
+	horizon := now.Add(s.cfg.Lookahead)
+	due, err := s.store.ClaimDueJobs(ctx, JobClaim{Node: s.cfg.NodeID, Now: now, Horizon: horizon,
+		Lease: s.cfg.JobLease, Limit: s.cfg.ClaimBatch})
+	if err != nil || len(due) == 0 {
+		return false, err
+	}
+	commits := make([]FireCommit, len(due))
+	newID := func() string { return NewRunID(now) }
+	for i, d := range due {
+		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job), jitter: s.jitter, newID: newID})
+		if err != nil {
+			s.log.Error("trigger_failed", "job", d.Job.ID, "err", err)
+		}
+		commits[i] = c
+	}
+	results, err := s.store.CommitFires(ctx, commits, now)
+	if err != nil {
+		return false, err
+	}
+	s.fireEvents(results)
+	return len(due) == s.cfg.ClaimBatch, nil
+}
+
+func (s *Scheduler) graceOf(j *Job) time.Duration {
+	if j.MisfireGrace > 0 {
+		return j.MisfireGrace
+	}
+	return s.cfg.MisfireGrace
+}
+
+// jitter draws a delay in [0, bound).
+func (s *Scheduler) jitter(bound time.Duration) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Duration(s.cfg.Rand.Int64N(int64(bound)))
+}
+
+// wakeAt is when the schedule loop must look again: the next fire less
+// the lookahead, and no later than the idle limit.
+func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
+	limit := maxIdle
+	if _, ok := s.store.(Notifier); !ok {
+		limit = s.cfg.PollInterval
+	}
+	now := s.clock.Now()
+	next, err := s.store.NextFireTime(ctx)
+	if err != nil || next.IsZero() {
+		return now.Add(limit)
+	}
+	at := next.Add(-s.cfg.Lookahead)
+	if at.After(now.Add(limit)) {
+		return now.Add(limit)
+	}
+	return at
+}
+
+// fireEvents reports the runs a commit created.
+func (s *Scheduler) fireEvents(results []CommitResult) {
+	created := false
+	for _, res := range results {
+		for _, r := range res.Inserted {
+			e := Event{JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r}
+			switch {
+			case r.State == RunPending:
+				e.Type, created = EventJobSubmitted, true
+			case r.State == RunMissed:
+				e.Type = EventJobMissed
+			case r.Reason == ReasonMaxInstances:
+				e.Type = EventJobMaxInstances
+			default:
+				e.Type = EventJobSkipped
+			}
+			s.emit(e)
+		}
+	}
+	if created {
+		wake(s.wakeWorker)
+	}
+}

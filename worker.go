@@ -1,0 +1,327 @@
+package sundial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Causes of a task's context being cancelled.
+var (
+	errShutdown  = errors.New("sundial: the scheduler shut down")
+	errCancelled = errors.New("sundial: the store asked this node to stop the run (cancelled by a newer fire, or recovered elsewhere)")
+	errLostStore = errors.New("sundial: this node lost contact with the store")
+	errTimeout   = errors.New("sundial: the run's timeout passed")
+)
+
+// worker executes runs in bounded pools: it claims pending runs while its
+// pools have room, waits until each is due, runs the task and records the
+// outcome.
+type worker struct {
+	s      *Scheduler
+	mu     sync.Mutex
+	busy   map[string]int
+	active map[string]*activeRun
+	cut    []*Run
+	tasks  sync.WaitGroup
+	base   context.Context // parent of every task's context
+	stop   context.CancelCauseFunc
+}
+
+type activeRun struct {
+	run    *Run
+	cancel context.CancelCauseFunc
+}
+
+func newWorker(s *Scheduler) *worker {
+	base, stop := context.WithCancelCause(context.Background())
+	return &worker{s: s, busy: map[string]int{}, active: map[string]*activeRun{}, base: base, stop: stop}
+}
+
+// loop claims runs until ctx is done; running tasks go on.
+func (w *worker) loop(ctx context.Context) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		n, err := w.claim(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+			w.s.log.Warn("claim_runs_failed", "err", err, "retry_in", backoff)
+			w.s.sleep(ctx, backoff, nil)
+			continue
+		}
+		backoff = 0
+		if n == 0 {
+			w.s.sleep(ctx, w.s.cfg.PollInterval, w.s.wakeWorker)
+		}
+	}
+}
+
+// claim starts as many due runs as the pools have room for.
+func (w *worker) claim(ctx context.Context) (int, error) {
+	free := w.free()
+	if len(free) == 0 {
+		return 0, nil
+	}
+	now := w.s.clock.Now()
+	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: now.Add(w.s.cfg.Lookahead), Limit: free})
+	for _, r := range runs {
+		w.launch(r)
+	}
+	return len(runs), err
+}
+
+func (w *worker) free() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	free := map[string]int{}
+	for name, size := range w.s.cfg.Executors {
+		if n := size - w.busy[name]; n > 0 {
+			free[name] = n
+		}
+	}
+	return free
+}
+
+func (w *worker) launch(r *Run) {
+	pool := r.Executor
+	if pool == "" {
+		pool = "default"
+	}
+	ctx, cancel := context.WithCancelCause(w.base)
+	w.mu.Lock()
+	w.busy[pool]++
+	w.active[r.ID] = &activeRun{run: r, cancel: cancel}
+	w.mu.Unlock()
+	w.tasks.Add(1)
+	go func() {
+		defer w.tasks.Done()
+		defer w.release(r.ID, pool, cancel)
+		w.execute(ctx, r)
+	}()
+}
+
+func (w *worker) release(id, pool string, cancel context.CancelCauseFunc) {
+	cancel(nil)
+	w.mu.Lock()
+	w.busy[pool]--
+	delete(w.active, id)
+	w.mu.Unlock()
+	wake(w.s.wakeWorker)
+}
+
+// execute waits until the run is due, runs its task and records the end.
+func (w *worker) execute(ctx context.Context, r *Run) {
+	s := w.s
+	if r.Due.After(s.clock.Now()) {
+		t := timerAt(s.clock, r.Due)
+		select {
+		case <-t.C():
+		case <-ctx.Done():
+			t.Stop()
+			w.finish(ctx, r, nil, "")
+			return
+		}
+	}
+	r.Started = s.clock.Now()
+	s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
+	stopTimers := w.watch(ctx, r)
+	err, stack := w.call(ctx, r)
+	stopTimers()
+	w.finish(ctx, r, err, stack)
+}
+
+// watch starts the run's timeout and slow-run timers on the scheduler's
+// clock; the returned function stops them.
+func (w *worker) watch(ctx context.Context, r *Run) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	if r.Timeout > 0 {
+		w.at(&wg, done, r.Started.Add(r.Timeout), func() { w.cancelRun(r.ID, errTimeout) })
+	}
+	if slow := w.slowAfter(ctx, r); slow > 0 {
+		w.at(&wg, done, r.Started.Add(slow), func() {
+			w.s.emit(Event{Type: EventRunSlow, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
+				Duration: w.s.clock.Now().Sub(r.Started), Run: r.Clone()})
+		})
+	}
+	return func() { close(done); wg.Wait() }
+}
+
+// at calls fn when the clock reads t, unless done closes first.
+func (w *worker) at(wg *sync.WaitGroup, done chan struct{}, t time.Time, fn func()) {
+	timer := timerAt(w.s.clock, t)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer timer.Stop()
+		select {
+		case <-timer.C():
+			fn()
+		case <-done:
+		}
+	}()
+}
+
+func (w *worker) slowAfter(ctx context.Context, r *Run) time.Duration {
+	slow := w.s.cfg.SlowAfter
+	if job, err := w.s.store.GetJob(ctx, r.JobID); err == nil && job.SlowAfter != 0 {
+		slow = job.SlowAfter
+	}
+	return max(slow, 0)
+}
+
+// call runs the task, turning a panic into an error and a stack trace.
+func (w *worker) call(ctx context.Context, r *Run) (err error, stack string) {
+	t, ok := w.s.taskNamed(r.Task)
+	if !ok {
+		w.s.emit(Event{Type: EventTaskMissing, JobID: r.JobID, RunID: r.ID, Subject: r.Task})
+		w.s.log.Error("task_missing", "job", r.JobID, "task", r.Task)
+		return fmt.Errorf("sundial: task %q is not registered on node %s", r.Task, w.s.cfg.NodeID), ""
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sundial: task %q panicked: %v", r.Task, p)
+			stack = string(debug.Stack())
+			if limit := w.s.cfg.StackLimit; len(stack) > limit {
+				stack = stack[:limit] + "\n... (truncated)"
+			}
+		}
+	}()
+	return t.fn(context.WithValue(ctx, runKeyCtx{}, r.Clone()), r.Clone()), ""
+}
+
+// finish records the outcome, schedules a retry when the job allows one,
+// and reports it.
+func (w *worker) finish(ctx context.Context, r *Run, err error, stack string) {
+	s := w.s
+	r.Finished = s.clock.Now()
+	r.State, r.Reason, r.Error, r.Stack = outcome(ctx, !r.Started.IsZero(), err, stack)
+	var retry *Run
+	if r.State != RunSucceeded {
+		job, _ := s.store.GetJob(context.Background(), r.JobID)
+		retry = PlanRetry(job, r, r.Finished)
+	}
+	if err := w.record(r, retry); err != nil {
+		s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "err", err)
+		return
+	}
+	if r.Reason == ReasonShutdown {
+		w.mu.Lock()
+		w.cut = append(w.cut, r.Clone())
+		w.mu.Unlock()
+	}
+	w.report(r, retry)
+}
+
+// outcome classifies how a run ended. A run that never started (the
+// scheduler stopped first) is interrupted; a task that returned nil
+// succeeded, even if its context was cancelled meanwhile.
+func outcome(ctx context.Context, started bool, err error, stack string) (RunState, string, string, string) {
+	cause := context.Cause(ctx)
+	switch {
+	case !started:
+		return RunInterrupted, reasonOf(cause), cause.Error(), ""
+	case err == nil:
+		return RunSucceeded, "", "", ""
+	case stack != "":
+		return RunFailed, "", err.Error(), stack
+	case errors.Is(cause, errTimeout):
+		return RunFailed, "", "timed out: " + err.Error(), ""
+	case cause != nil:
+		return RunInterrupted, reasonOf(cause), err.Error(), ""
+	}
+	return RunFailed, "", err.Error(), ""
+}
+
+func reasonOf(cause error) string {
+	switch {
+	case errors.Is(cause, errShutdown):
+		return ReasonShutdown
+	case errors.Is(cause, errCancelled):
+		return ReasonCancelled
+	}
+	return ReasonNodeLost
+}
+
+// record writes the outcome, retrying store errors for a while.
+func (w *worker) record(r, retry *Run) error {
+	var err error
+	for attempt := range 8 {
+		if err = w.s.store.FinishRun(context.Background(), r, retry); err == nil ||
+			errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+			return err
+		}
+		time.Sleep(time.Duration(50<<attempt) * time.Millisecond) // store backoff, in real time
+	}
+	return err
+}
+
+func (w *worker) report(r, retry *Run) {
+	e := Event{JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
+		Duration: r.Duration(), Err: r.Error, Stack: r.Stack, Run: r.Clone()}
+	switch r.State {
+	case RunSucceeded:
+		e.Type = EventJobExecuted
+	case RunFailed:
+		e.Type = EventJobError
+	default:
+		e.Type = EventRunInterrupted
+	}
+	w.s.emit(e)
+	if retry != nil {
+		w.s.emit(Event{Type: EventRunRetrying, JobID: retry.JobID, RunID: retry.ID, Scheduled: retry.Scheduled,
+			Attempt: retry.Attempt, Run: retry.Clone()})
+	}
+}
+
+// cancelRun cancels one run's context with a cause.
+func (w *worker) cancelRun(id string, cause error) {
+	w.mu.Lock()
+	a := w.active[id]
+	w.mu.Unlock()
+	if a != nil {
+		a.cancel(cause)
+	}
+}
+
+// cancelAll cancels every running task.
+func (w *worker) cancelAll(cause error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range w.active {
+		a.cancel(cause)
+	}
+}
+
+func (w *worker) runningIDs() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]string, 0, len(w.active))
+	for id := range w.active {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// drain waits for running tasks until ctx is done, then cancels the rest
+// and waits for them to record their end. It returns the runs cut short.
+func (w *worker) drain(ctx context.Context) []*Run {
+	done := make(chan struct{})
+	go func() { w.tasks.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		w.stop(errShutdown)
+		<-done
+	}
+	w.stop(errShutdown)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cut
+}
