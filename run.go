@@ -145,3 +145,14 @@ func PlanRetry(job *Job, ended *Run, now time.Time) *Run {
 		Executor: ended.Executor, Timeout: ended.Timeout, Created: now,
 	}
 }
+
+// requeue returns the next attempt of a run that was claimed but never
+// started (its node shut down first): due when the original was, whatever
+// the retry policy, since the task never ran.
+func requeue(r *Run, now time.Time) *Run {
+	return &Run{
+		ID: NewRunID(now), JobID: r.JobID, Task: r.Task, Args: r.Args, Scheduled: r.Scheduled,
+		Due: r.Due, Jitter: r.Jitter, Manual: r.Manual, Attempt: r.Attempt + 1, State: RunPending,
+		Executor: r.Executor, Timeout: r.Timeout, Created: now,
+	}
+}

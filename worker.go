@@ -21,27 +21,42 @@ var (
 // pools have room, waits until each is due, runs the task and records the
 // outcome.
 type worker struct {
-	s      *Scheduler
-	mu     sync.Mutex
-	busy   map[string]int
-	active map[string]*activeRun
-	cut    []*Run
-	tasks  sync.WaitGroup
-	base   context.Context // parent of every task's context
-	stop   context.CancelCauseFunc
+	s       *Scheduler
+	mu      sync.Mutex
+	busy    map[string]int        // runs executing, per pool
+	claimed map[string]int        // runs claimed and not finished, per pool
+	ready   timeHeap[*activeRun]  // claimed runs waiting for their Due or a slot
+	active  map[string]*activeRun // every claimed run, by ID
+	cut     []*Run
+	tasks   sync.WaitGroup
+	base    context.Context // parent of every task's context
+	stop    context.CancelCauseFunc
 }
 
+// claimWindow is how many runs per pool slot the worker may hold claimed
+// ahead of their start: runs created within the lookahead are claimed at
+// once, so the store does not count them as waiting.
+const claimWindow = 64
+
 type activeRun struct {
-	run    *Run
-	cancel context.CancelCauseFunc
+	run      *Run
+	pool     string
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	idx      int  // in ready, or -1
+	launched bool // executing (or about to)
 }
 
 func newWorker(s *Scheduler) *worker {
 	base, stop := context.WithCancelCause(context.Background())
-	return &worker{s: s, busy: map[string]int{}, active: map[string]*activeRun{}, base: base, stop: stop}
+	return &worker{s: s, busy: map[string]int{}, claimed: map[string]int{}, active: map[string]*activeRun{},
+		ready: timeHeap[*activeRun]{key: func(a *activeRun) time.Time { return a.run.Due }, index: func(a *activeRun) *int { return &a.idx }},
+		base:  base, stop: stop}
 }
 
-// loop claims runs until ctx is done; running tasks go on.
+// loop claims runs and starts the due ones until ctx is done; running
+// tasks go on. Claimed runs wait in a heap by Due, without a pool slot, so
+// runs created ahead of their time cannot fill the pools.
 func (w *worker) loop(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
@@ -56,13 +71,19 @@ func (w *worker) loop(ctx context.Context) {
 			continue
 		}
 		backoff = 0
-		if n == 0 {
-			w.s.sleep(ctx, w.s.cfg.PollInterval, w.s.wakeWorker)
+		next := w.launchDue()
+		if n > 0 {
+			continue
 		}
+		at := w.s.clock.Now().Add(w.s.cfg.PollInterval)
+		if !next.IsZero() && next.Before(at) {
+			at = next
+		}
+		w.s.sleepUntil(ctx, at, w.s.wakeWorker)
 	}
 }
 
-// claim starts as many due runs as the pools have room for.
+// claim takes pending runs while the pools' claim windows have room.
 func (w *worker) claim(ctx context.Context) (int, error) {
 	free := w.free()
 	if len(free) == 0 {
@@ -70,9 +91,11 @@ func (w *worker) claim(ctx context.Context) (int, error) {
 	}
 	now := w.s.clock.Now()
 	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: now.Add(w.s.cfg.Lookahead), Limit: free})
+	w.mu.Lock()
 	for _, r := range runs {
-		w.launch(r)
+		w.hold(r)
 	}
+	w.mu.Unlock()
 	return len(runs), err
 }
 
@@ -81,52 +104,86 @@ func (w *worker) free() map[string]int {
 	defer w.mu.Unlock()
 	free := map[string]int{}
 	for name, size := range w.s.cfg.Executors {
-		if n := size - w.busy[name]; n > 0 {
+		if n := size*claimWindow - w.claimed[name]; n > 0 {
 			free[name] = n
 		}
 	}
 	return free
 }
 
-func (w *worker) launch(r *Run) {
+// hold keeps a claimed run until it is due; the caller holds w.mu.
+func (w *worker) hold(r *Run) {
 	pool := r.Executor
 	if pool == "" {
 		pool = "default"
 	}
 	ctx, cancel := context.WithCancelCause(w.base)
+	a := &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
+	w.claimed[pool]++
+	w.active[r.ID] = a
+	w.ready.add(a)
+}
+
+// launchDue starts the due runs whose pools have a free slot, and returns
+// when the next held run falls due (zero if none).
+func (w *worker) launchDue() time.Time {
+	now := w.s.clock.Now()
 	w.mu.Lock()
-	w.busy[pool]++
-	w.active[r.ID] = &activeRun{run: r, cancel: cancel}
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	var blocked []*activeRun
+	var next time.Time
+	for {
+		a, ok := w.ready.peek()
+		if !ok {
+			break
+		}
+		if a.run.Due.After(now) {
+			next = a.run.Due
+			break
+		}
+		w.ready.pop()
+		if w.busy[a.pool] >= w.s.cfg.Executors[a.pool] {
+			blocked = append(blocked, a)
+			continue
+		}
+		w.launch(a)
+	}
+	for _, a := range blocked {
+		w.ready.add(a)
+	}
+	return next
+}
+
+// launch starts a run's task; the caller holds w.mu.
+func (w *worker) launch(a *activeRun) {
+	w.busy[a.pool]++
+	a.launched = true
 	w.tasks.Add(1)
 	go func() {
 		defer w.tasks.Done()
-		defer w.release(r.ID, pool, cancel)
-		w.execute(ctx, r)
+		defer w.release(a)
+		w.execute(a.ctx, a.run)
 	}()
 }
 
-func (w *worker) release(id, pool string, cancel context.CancelCauseFunc) {
-	cancel(nil)
+func (w *worker) release(a *activeRun) {
+	a.cancel(nil)
 	w.mu.Lock()
-	w.busy[pool]--
-	delete(w.active, id)
+	if a.launched {
+		w.busy[a.pool]--
+	}
+	w.claimed[a.pool]--
+	delete(w.active, a.run.ID)
 	w.mu.Unlock()
 	wake(w.s.wakeWorker)
 }
 
-// execute waits until the run is due, runs its task and records the end.
+// execute runs a due run's task and records the end.
 func (w *worker) execute(ctx context.Context, r *Run) {
 	s := w.s
-	if r.Due.After(s.clock.Now()) {
-		t := timerAt(s.clock, r.Due)
-		select {
-		case <-t.C():
-		case <-ctx.Done():
-			t.Stop()
-			w.finish(ctx, r, nil, "")
-			return
-		}
+	if ctx.Err() != nil { // cancelled while it waited
+		w.finish(ctx, r, nil, "")
+		return
 	}
 	r.Started = s.clock.Now()
 	s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
@@ -203,7 +260,10 @@ func (w *worker) finish(ctx context.Context, r *Run, err error, stack string) {
 	r.Finished = s.clock.Now()
 	r.State, r.Reason, r.Error, r.Stack = outcome(ctx, !r.Started.IsZero(), err, stack)
 	var retry *Run
-	if r.State != RunSucceeded {
+	switch {
+	case r.Started.IsZero():
+		retry = requeue(r, r.Finished) // never started: nothing ran, so it runs again
+	case r.State != RunSucceeded:
 		job, _ := s.store.GetJob(context.Background(), r.JobID)
 		retry = PlanRetry(job, r, r.Finished)
 	}
@@ -211,7 +271,7 @@ func (w *worker) finish(ctx context.Context, r *Run, err error, stack string) {
 		s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "err", err)
 		return
 	}
-	if r.Reason == ReasonShutdown {
+	if r.Reason == ReasonShutdown && !r.Started.IsZero() {
 		w.mu.Lock()
 		w.cut = append(w.cut, r.Clone())
 		w.mu.Unlock()
@@ -280,22 +340,30 @@ func (w *worker) report(r, retry *Run) {
 	}
 }
 
-// cancelRun cancels one run's context with a cause.
+// cancelRun cancels one run's context with a cause; a run still waiting
+// to start is recorded as never started.
 func (w *worker) cancelRun(id string, cause error) {
 	w.mu.Lock()
-	a := w.active[id]
-	w.mu.Unlock()
-	if a != nil {
-		a.cancel(cause)
+	defer w.mu.Unlock()
+	if a := w.active[id]; a != nil {
+		w.cancelLocked(a, cause)
 	}
 }
 
-// cancelAll cancels every running task.
+// cancelAll cancels every claimed run.
 func (w *worker) cancelAll(cause error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, a := range w.active {
-		a.cancel(cause)
+		w.cancelLocked(a, cause)
+	}
+}
+
+func (w *worker) cancelLocked(a *activeRun, cause error) {
+	a.cancel(cause)
+	if !a.launched {
+		w.ready.remove(a)
+		w.launch(a) // it sees its context done and records the interruption
 	}
 }
 
@@ -312,6 +380,17 @@ func (w *worker) runningIDs() []string {
 // drain waits for running tasks until ctx is done, then cancels the rest
 // and waits for them to record their end. It returns the runs cut short.
 func (w *worker) drain(ctx context.Context) []*Run {
+	w.mu.Lock()
+	for {
+		a, ok := w.ready.peek()
+		if !ok {
+			break
+		}
+		w.ready.pop()
+		a.cancel(errShutdown)
+		w.launch(a) // records it as never started, to be retried or run by another node
+	}
+	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() { w.tasks.Wait(); close(done) }()
 	select {

@@ -1,0 +1,91 @@
+package sundial_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sundialhq/sundial"
+)
+
+// BenchmarkAddJob measures registering hourly interval jobs (none fire)
+// and the heap each one holds: the memory store's cost per idle job.
+func BenchmarkAddJob(b *testing.B) {
+	s, err := sundial.New(sundial.Config{NodeID: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Handle("noop", noop)
+	ctx := context.Background()
+	trig := sundial.MustEvery(time.Hour, nil)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.AddJob(ctx, &sundial.Job{ID: fmt.Sprintf("job-%07d", i), Task: "noop", Trigger: trig}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heap-B/job")
+	runtime.KeepAlive(s)
+}
+
+// BenchmarkFires runs jobs that fire every second with no-op tasks on the
+// real clock and reports fires/s, missed fires and lateness percentiles.
+// Run with -benchtime=1x; -jobs sets the count.
+func BenchmarkFires(b *testing.B) {
+	for _, jobs := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) { benchFires(b, jobs, 5*time.Second) })
+	}
+}
+
+func benchFires(b *testing.B, jobs int, span time.Duration) {
+	s, err := sundial.New(sundial.Config{NodeID: "bench", Executors: map[string]int{"default": 64}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mu sync.Mutex
+	var late []time.Duration
+	missed := 0
+	s.Handle("noop", func(ctx context.Context, r *sundial.Run) error {
+		d := time.Since(r.Scheduled)
+		mu.Lock()
+		late = append(late, d)
+		mu.Unlock()
+		return nil
+	})
+	s.Subscribe(sundial.EventJobMissed|sundial.EventJobSkipped|sundial.EventJobMaxInstances, func(sundial.Event) {
+		mu.Lock()
+		missed++
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	start := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	trig := sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: start})
+	for i := range jobs {
+		s.AddJob(ctx, &sundial.Job{ID: fmt.Sprintf("j%06d", i), Task: "noop", Trigger: trig}, nil)
+	}
+	s.Start(ctx)
+	time.Sleep(time.Until(start.Add(span)))
+	s.Shutdown(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+	if len(late) == 0 {
+		b.Fatal("nothing ran")
+	}
+	b.ReportMetric(float64(len(late))/span.Seconds(), "fires/s")
+	b.ReportMetric(float64(missed), "missed")
+	b.ReportMetric(float64(late[len(late)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(late[len(late)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(late[len(late)-1].Microseconds())/1000, "max-ms")
+}
