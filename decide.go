@@ -143,7 +143,7 @@ func (in fireInput) record(f time.Time, state RunState, reason string) *Run {
 func (in fireInput) pending(f time.Time) *Run {
 	job := in.due.Job
 	r := &Run{ID: in.newID(), JobID: job.ID, Task: job.Task, Args: job.Args, Scheduled: f, Due: f,
-		Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, Created: in.now}
+		Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, SlowAfter: job.SlowAfter, Created: in.now}
 	if j := job.JitterBound(); j > 0 && in.jitter != nil {
 		r.Jitter = in.jitter(j)
 		r.Due = f.Add(r.Jitter)

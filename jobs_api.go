@@ -279,7 +279,7 @@ func (s *Scheduler) RunNow(ctx context.Context, id string) (*Run, error) {
 	}
 	now := s.clock.Now()
 	run := &Run{ID: NewRunID(now), JobID: id, Task: job.Task, Args: job.Args, Scheduled: now, Due: now,
-		Manual: true, Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, Created: now}
+		Manual: true, Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, SlowAfter: job.SlowAfter, Created: now}
 	added, err := s.store.AddRuns(ctx, []*Run{run})
 	if err != nil {
 		return nil, err
@@ -312,7 +312,7 @@ func (s *Scheduler) Backfill(ctx context.Context, id string, from, to time.Time)
 			return nil, invalid("to", "the range holds more than %d fires", maxBackfill)
 		}
 		runs = append(runs, &Run{ID: NewRunID(now), JobID: id, Task: job.Task, Args: job.Args, Scheduled: f, Due: now,
-			Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, Created: now})
+			Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, SlowAfter: job.SlowAfter, Created: now})
 	}
 	if err != nil {
 		return nil, err

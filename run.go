@@ -71,6 +71,7 @@ type Run struct {
 	Executor  string          `json:"executor,omitempty"`
 	Fence     int64           `json:"fence,omitempty"` // fencing token: strictly increasing per job, set when the run starts
 	Timeout   time.Duration   `json:"timeout,omitempty"`
+	SlowAfter time.Duration   `json:"slow_after,omitempty"` // the job's slow-run threshold when the run was made; negative: never
 
 	Created  time.Time `json:"created"`
 	Started  time.Time `json:"started,omitzero"`
@@ -142,7 +143,7 @@ func PlanRetry(job *Job, ended *Run, now time.Time) *Run {
 		ID: NewRunID(now), JobID: ended.JobID, Task: ended.Task, Args: ended.Args,
 		Scheduled: ended.Scheduled, Due: now.Add(delay), Jitter: ended.Jitter,
 		Manual: ended.Manual, Attempt: ended.Attempt + 1, State: RunPending,
-		Executor: ended.Executor, Timeout: ended.Timeout, Created: now,
+		Executor: ended.Executor, Timeout: ended.Timeout, SlowAfter: ended.SlowAfter, Created: now,
 	}
 }
 
@@ -153,6 +154,6 @@ func requeue(r *Run, now time.Time) *Run {
 	return &Run{
 		ID: NewRunID(now), JobID: r.JobID, Task: r.Task, Args: r.Args, Scheduled: r.Scheduled,
 		Due: r.Due, Jitter: r.Jitter, Manual: r.Manual, Attempt: r.Attempt + 1, State: RunPending,
-		Executor: r.Executor, Timeout: r.Timeout, Created: now,
+		Executor: r.Executor, Timeout: r.Timeout, SlowAfter: r.SlowAfter, Created: now,
 	}
 }

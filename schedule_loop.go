@@ -78,7 +78,7 @@ func (s *Scheduler) jitter(bound time.Duration) time.Duration {
 }
 
 // wakeAt is when the schedule loop must look again: the next fire less
-// the lookahead, and no later than the idle limit.
+// half the lookahead, and no later than the idle limit.
 func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	limit := maxIdle
 	if _, ok := s.store.(Notifier); !ok {
@@ -89,7 +89,10 @@ func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	if err != nil || next.IsZero() {
 		return now.Add(limit)
 	}
-	at := next.Add(-s.cfg.Lookahead)
+	// Wake half a lookahead before the fire must be decided, so deciding
+	// the next fires does not coincide with the worker starting this
+	// second's runs.
+	at := next.Add(-s.cfg.Lookahead / 2)
 	if at.After(now.Add(limit)) {
 		return now.Add(limit)
 	}

@@ -23,10 +23,10 @@ var (
 type worker struct {
 	s       *Scheduler
 	mu      sync.Mutex
-	busy    map[string]int        // runs executing, per pool
-	claimed map[string]int        // runs claimed and not finished, per pool
-	ready   timeHeap[*activeRun]  // claimed runs waiting for their Due or a slot
-	active  map[string]*activeRun // every claimed run, by ID
+	busy    map[string]int                   // runs executing, per pool
+	claimed map[string]int                   // runs claimed and not finished, per pool
+	ready   map[string]*timeHeap[*activeRun] // per pool: claimed runs waiting for their Due or a slot
+	active  map[string]*activeRun            // every claimed run, by ID
 	cut     []*Run
 	tasks   sync.WaitGroup
 	base    context.Context // parent of every task's context
@@ -49,9 +49,12 @@ type activeRun struct {
 
 func newWorker(s *Scheduler) *worker {
 	base, stop := context.WithCancelCause(context.Background())
-	return &worker{s: s, busy: map[string]int{}, claimed: map[string]int{}, active: map[string]*activeRun{},
-		ready: timeHeap[*activeRun]{key: func(a *activeRun) time.Time { return a.run.Due }, index: func(a *activeRun) *int { return &a.idx }},
-		base:  base, stop: stop}
+	w := &worker{s: s, busy: map[string]int{}, claimed: map[string]int{}, active: map[string]*activeRun{},
+		ready: map[string]*timeHeap[*activeRun]{}, base: base, stop: stop}
+	for pool := range s.cfg.Executors {
+		w.ready[pool] = &timeHeap[*activeRun]{key: func(a *activeRun) time.Time { return a.run.Due }, index: func(a *activeRun) *int { return &a.idx }}
+	}
+	return w
 }
 
 // loop claims runs and starts the due ones until ctx is done; running
@@ -121,35 +124,32 @@ func (w *worker) hold(r *Run) {
 	a := &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
 	w.claimed[pool]++
 	w.active[r.ID] = a
-	w.ready.add(a)
+	w.ready[pool].add(a)
 }
 
 // launchDue starts the due runs whose pools have a free slot, and returns
-// when the next held run falls due (zero if none).
+// when the next held run falls due (zero if none, or if the due ones wait
+// for a slot: a finishing run wakes the loop).
 func (w *worker) launchDue() time.Time {
 	now := w.s.clock.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var blocked []*activeRun
 	var next time.Time
-	for {
-		a, ok := w.ready.peek()
-		if !ok {
-			break
+	for pool, h := range w.ready {
+		for w.busy[pool] < w.s.cfg.Executors[pool] {
+			a, ok := h.peek()
+			if !ok {
+				break
+			}
+			if a.run.Due.After(now) {
+				if next.IsZero() || a.run.Due.Before(next) {
+					next = a.run.Due
+				}
+				break
+			}
+			h.pop()
+			w.launch(a)
 		}
-		if a.run.Due.After(now) {
-			next = a.run.Due
-			break
-		}
-		w.ready.pop()
-		if w.busy[a.pool] >= w.s.cfg.Executors[a.pool] {
-			blocked = append(blocked, a)
-			continue
-		}
-		w.launch(a)
-	}
-	for _, a := range blocked {
-		w.ready.add(a)
 	}
 	return next
 }
@@ -187,7 +187,7 @@ func (w *worker) execute(ctx context.Context, r *Run) {
 	}
 	r.Started = s.clock.Now()
 	s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
-	stopTimers := w.watch(ctx, r)
+	stopTimers := w.watch(r)
 	err, stack := w.call(ctx, r)
 	stopTimers()
 	w.finish(ctx, r, err, stack)
@@ -195,13 +195,13 @@ func (w *worker) execute(ctx context.Context, r *Run) {
 
 // watch starts the run's timeout and slow-run timers on the scheduler's
 // clock; the returned function stops them.
-func (w *worker) watch(ctx context.Context, r *Run) func() {
+func (w *worker) watch(r *Run) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if r.Timeout > 0 {
 		w.at(&wg, done, r.Started.Add(r.Timeout), func() { w.cancelRun(r.ID, errTimeout) })
 	}
-	if slow := w.slowAfter(ctx, r); slow > 0 {
+	if slow := w.slowAfter(r); slow > 0 {
 		w.at(&wg, done, r.Started.Add(slow), func() {
 			w.s.emit(Event{Type: EventRunSlow, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
 				Duration: w.s.clock.Now().Sub(r.Started), Run: r.Clone()})
@@ -225,12 +225,13 @@ func (w *worker) at(wg *sync.WaitGroup, done chan struct{}, t time.Time, fn func
 	}()
 }
 
-func (w *worker) slowAfter(ctx context.Context, r *Run) time.Duration {
-	slow := w.s.cfg.SlowAfter
-	if job, err := w.s.store.GetJob(ctx, r.JobID); err == nil && job.SlowAfter != 0 {
-		slow = job.SlowAfter
+// slowAfter is the run's slow-run threshold: its job's, else the
+// scheduler's default; zero means none.
+func (w *worker) slowAfter(r *Run) time.Duration {
+	if r.SlowAfter != 0 {
+		return max(r.SlowAfter, 0)
 	}
-	return max(slow, 0)
+	return w.s.cfg.SlowAfter
 }
 
 // call runs the task, turning a panic into an error and a stack trace.
@@ -362,7 +363,7 @@ func (w *worker) cancelAll(cause error) {
 func (w *worker) cancelLocked(a *activeRun, cause error) {
 	a.cancel(cause)
 	if !a.launched {
-		w.ready.remove(a)
+		w.ready[a.pool].remove(a)
 		w.launch(a) // it sees its context done and records the interruption
 	}
 }
@@ -381,14 +382,12 @@ func (w *worker) runningIDs() []string {
 // and waits for them to record their end. It returns the runs cut short.
 func (w *worker) drain(ctx context.Context) []*Run {
 	w.mu.Lock()
-	for {
-		a, ok := w.ready.peek()
-		if !ok {
-			break
+	for _, h := range w.ready {
+		for h.Len() > 0 {
+			a := h.pop()
+			a.cancel(errShutdown)
+			w.launch(a) // records it as never started, to be run again
 		}
-		w.ready.pop()
-		a.cancel(errShutdown)
-		w.launch(a) // records it as never started, to be retried or run by another node
 	}
 	w.mu.Unlock()
 	done := make(chan struct{})
