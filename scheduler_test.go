@@ -149,8 +149,8 @@ func TestMaxInstancesSkips(t *testing.T) {
 	e.add(t, &sundial.Job{ID: "slow", Task: "slow", Trigger: sundial.MustEvery(time.Minute, nil)})
 	e.tick(time.Minute)
 	e.events.Wait(t, sundial.EventRunStarted, wait)
-	e.tick(59 * time.Second) // the next fire is created ahead and waits for the running one
-	e.tick(time.Minute)      // one running, one waiting: the third fire is skipped
+	e.tick(59*time.Second + 500*time.Millisecond) // the next fire is created ahead and waits for the running one
+	e.tick(time.Minute)                           // one running, one waiting: the third fire is skipped
 	ev := e.events.Wait(t, sundial.EventJobMaxInstances, wait)
 	if !ev.Scheduled.Equal(t0.Add(3*time.Minute)) || ev.Run.Reason != sundial.ReasonMaxInstances {
 		t.Errorf("skipped fire %s (%s)", ev.Scheduled, ev.Run.Reason)
