@@ -59,6 +59,13 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	for i, res := range results {
+		if !res.Lost {
+			for _, id := range commits[i].Cancel {
+				s.worker.cancelRun(id, errCancelled) // a local run stops now; others at their heartbeat
+			}
+		}
+	}
 	s.fireEvents(results)
 	return len(due) == s.cfg.ClaimBatch, nil
 }

@@ -42,6 +42,30 @@ func (r *Recorder) Wait(t testing.TB, mask sundial.EventType, timeout time.Durat
 	}
 }
 
+// AdvanceUntil moves clock forward in steps of step, each time the code
+// under test has gone to sleep on at least timers timers, until an event
+// of a type in mask arrives; it fails the test after timeout in real time.
+// It is robust where a single jump is not: code that is busy when the clock
+// jumps arms its timers after the jump.
+func (r *Recorder) AdvanceUntil(t testing.TB, clock *Clock, timers int, step time.Duration, mask sundial.EventType, timeout time.Duration) sundial.Event {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case e := <-r.ch:
+			if e.Type&mask != 0 {
+				return e
+			}
+			continue
+		default:
+		}
+		clock.WaitForTimers(timers, 50*time.Millisecond)
+		clock.Advance(step)
+	}
+	t.Fatalf("no %s event within %v", mask, timeout)
+	return sundial.Event{}
+}
+
 // RunTask runs a task function on a synthetic run of job, with args
 // marshalled to JSON, the way the scheduler would, and returns its error.
 // It lets a test exercise a task without a scheduler.

@@ -1,0 +1,174 @@
+package sundial_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sundialhq/sundial"
+	"github.com/sundialhq/sundial/sundialtest"
+)
+
+func TestPauseResumeUpdate(t *testing.T) {
+	e := setup(t, nil, map[string]sundial.TaskFunc{"noop": noop})
+	ctx := context.Background()
+	e.add(t, &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Minute, nil), Tags: []string{"a"}})
+	if j, err := e.s.PauseJob(ctx, "j"); err != nil || !j.Paused {
+		t.Fatalf("PauseJob = %+v, %v", j, err)
+	}
+	e.tick(5 * time.Minute)
+	e.clock.WaitForTimers(3, time.Second)
+	if runs, _ := e.s.ListRuns(ctx, sundial.RunFilter{JobID: "j"}); len(runs) != 0 {
+		t.Fatalf("a paused job ran %d times", len(runs))
+	}
+	j, err := e.s.ResumeJob(ctx, "j")
+	if err != nil || j.Paused || !j.NextFire.Equal(t0.Add(5*time.Minute)) {
+		t.Fatalf("ResumeJob = next %s paused %v, %v; want the next fire at or after now", j.NextFire, j.Paused, err)
+	}
+	j, err = e.s.Reschedule(ctx, "j", sundial.MustCron("30 * * * *", nil))
+	if err != nil || !j.NextFire.Equal(t0.Add(30*time.Minute)) {
+		t.Fatalf("Reschedule = next %s, %v", j.NextFire, err)
+	}
+	j, err = e.s.UpdateJob(ctx, "j", func(j *sundial.Job) error { j.Tags = append(j.Tags, "b"); return nil })
+	if err != nil || len(j.Tags) != 2 || !j.NextFire.Equal(t0.Add(30*time.Minute)) {
+		t.Fatalf("UpdateJob(tags) = %+v, %v; the next fire must not move", j, err)
+	}
+	if _, err := e.s.UpdateJob(ctx, "j", func(j *sundial.Job) error { j.ID = "k"; return nil }); !errors.Is(err, sundial.ErrInvalid) {
+		t.Errorf("changing the ID: %v", err)
+	}
+	if _, err := e.s.UpdateJob(ctx, "j", func(j *sundial.Job) error { j.MaxInstances = -1; return nil }); !errors.Is(err, sundial.ErrInvalid) {
+		t.Errorf("an invalid update: %v", err)
+	}
+	if _, err := e.s.UpdateJob(ctx, "nope", func(*sundial.Job) error { return nil }); !errors.Is(err, sundial.ErrNotFound) {
+		t.Errorf("updating a missing job: %v", err)
+	}
+	if got, _ := e.s.GetJob(ctx, "j"); got.MaxInstances != 0 || got.Version != j.Version {
+		t.Errorf("a refused update changed the job")
+	}
+}
+
+func TestCancelRunningOverlap(t *testing.T) {
+	cancelled := make(chan error, 1)
+	e := setup(t, nil, map[string]sundial.TaskFunc{"long": func(ctx context.Context, r *sundial.Run) error {
+		if r.Scheduled.Equal(t0.Add(time.Minute)) {
+			<-ctx.Done()
+			cancelled <- context.Cause(ctx)
+			return ctx.Err()
+		}
+		return nil
+	}})
+	e.add(t, &sundial.Job{ID: "long", Task: "long", Trigger: sundial.MustEvery(time.Minute, nil), Overlap: sundial.OverlapCancelRunning})
+	e.tick(time.Minute)
+	e.events.Wait(t, sundial.EventRunStarted, wait)
+	e.tick(time.Minute) // the next fire asks the store to cancel the running run; the heartbeat delivers it
+	select {
+	case cause := <-cancelled:
+		if cause == nil {
+			t.Error("cancelled without a cause")
+		}
+	case <-time.After(wait):
+		t.Fatal("the running run was not cancelled")
+	}
+	if ev := e.events.Wait(t, sundial.EventRunInterrupted, wait); ev.Run.Reason != sundial.ReasonCancelled {
+		t.Errorf("interrupted with reason %q", ev.Run.Reason)
+	}
+	if ev := e.events.Wait(t, sundial.EventJobExecuted, wait); !ev.Scheduled.Equal(t0.Add(2 * time.Minute)) {
+		t.Errorf("the new fire ran at %s", ev.Scheduled)
+	}
+}
+
+func TestSchedulerPause(t *testing.T) {
+	e := setup(t, nil, map[string]sundial.TaskFunc{"noop": noop})
+	e.s.Pause()
+	e.add(t, &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Minute, &sundial.IntervalOptions{Start: t0.Add(time.Minute)})})
+	e.tick(time.Minute)
+	e.clock.WaitForTimers(3, time.Second)
+	if runs, _ := e.s.ListRuns(context.Background(), sundial.RunFilter{}); len(runs) != 0 {
+		t.Fatalf("a paused scheduler created %d runs", len(runs))
+	}
+	e.s.Resume()
+	if ev := e.events.Wait(t, sundial.EventJobExecuted, wait); !ev.Scheduled.Equal(t0.Add(time.Minute)) {
+		t.Errorf("after Resume ran %s, want the fire that fell due (within grace)", ev.Scheduled)
+	}
+}
+
+// TestRolesShareAStore runs a scheduler-only node and a worker-only node on
+// one store: the first turns fires into runs, the second executes them.
+func TestRolesShareAStore(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	nodes := map[sundial.Role]*sundial.Scheduler{}
+	ran := make(chan string, 10)
+	for _, role := range []sundial.Role{sundial.RoleScheduler, sundial.RoleWorker} {
+		s, err := sundial.New(sundial.Config{Store: store, Clock: clock, NodeID: role.String(), Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Handle("noop", func(ctx context.Context, r *sundial.Run) error { ran <- r.Node; return nil })
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		nodes[role] = s
+		defer s.Shutdown(context.Background())
+	}
+	if _, err := nodes[sundial.RoleScheduler].AddJob(context.Background(),
+		&sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Minute, nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	events := sundialtest.Record(t, nodes[sundial.RoleWorker], sundial.EventJobExecuted)
+	events.AdvanceUntil(t, clock, 4, time.Second, sundial.EventJobExecuted, wait)
+	select {
+	case node := <-ran:
+		if node != "worker" {
+			t.Errorf("run executed on %q, want the worker node", node)
+		}
+	case <-time.After(wait):
+		t.Fatal("nothing ran")
+	}
+}
+
+// TestDeadNodeRunRecovered: a node starts a run and stops heartbeating
+// (it is "killed": its loops are never shut down gracefully); another node
+// marks the run interrupted within the heartbeat TTL and retries it.
+func TestDeadNodeRunRecovered(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	ctx := context.Background()
+	// The dead node: claims the run directly through the store, as a node
+	// would, and then never heartbeats again.
+	if _, err := store.Heartbeat(ctx, sundial.NodeInfo{ID: "dead", TTL: 10 * time.Second}, t0); err != nil {
+		t.Fatal(err)
+	}
+	job := &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustAt(t0, nil), NextFire: t0,
+		Retry: sundial.RetryPolicy{Attempts: 2, Backoff: time.Second}}
+	store.AddJob(ctx, job, sundial.ConflictError, t0)
+	store.AddRuns(ctx, []*sundial.Run{{ID: "r1", JobID: "j", Task: "noop", Scheduled: t0, Due: t0, Attempt: 1, State: sundial.RunPending}})
+	if got, _ := store.ClaimRuns(ctx, sundial.RunClaim{Node: "dead", Now: t0, Horizon: t0, Limit: map[string]int{"default": 1}}); len(got) != 1 {
+		t.Fatal("the dead node did not claim the run")
+	}
+	s, err := sundial.New(sundial.Config{Store: store, Clock: clock, NodeID: "alive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle("noop", noop)
+	events := sundialtest.Record(t, s, sundial.EventAll)
+	s.Start(ctx)
+	defer s.Shutdown(ctx)
+	for range 6 { // 12 s of heartbeats: past the dead node's 10 s TTL
+		clock.WaitForTimers(3, time.Second)
+		clock.Advance(2 * time.Second)
+	}
+	if ev := events.Wait(t, sundial.EventNodeLost, wait); ev.Subject != "dead" {
+		t.Errorf("lost node %q", ev.Subject)
+	}
+	if ev := events.Wait(t, sundial.EventRunInterrupted, wait); ev.RunID != "r1" || ev.Run.Reason != sundial.ReasonNodeLost {
+		t.Errorf("interrupted %s (%s)", ev.RunID, ev.Run.Reason)
+	}
+	if ev := events.Wait(t, sundial.EventJobExecuted, wait); ev.Attempt != 2 {
+		t.Errorf("the retry ran as attempt %d", ev.Attempt)
+	}
+	if r, _ := s.GetRun(ctx, "r1"); r.State != sundial.RunInterrupted {
+		t.Errorf("the dead node's run is %s, want interrupted (no run stays running)", r.State)
+	}
+}
