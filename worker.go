@@ -135,23 +135,30 @@ func (w *worker) launchDue() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var next time.Time
-	for pool, h := range w.ready {
-		for w.busy[pool] < w.s.cfg.Executors[pool] {
-			a, ok := h.peek()
-			if !ok {
-				break
-			}
-			if a.run.Due.After(now) {
-				if next.IsZero() || a.run.Due.Before(next) {
-					next = a.run.Due
-				}
-				break
-			}
-			h.pop()
-			w.launch(a)
+	for pool := range w.ready {
+		if due := w.launchReady(pool, now); !due.IsZero() && (next.IsZero() || due.Before(next)) {
+			next = due
 		}
 	}
 	return next
+}
+
+// launchReady starts a pool's due runs while it has free slots, and
+// returns when its next held run falls due; the caller holds w.mu.
+func (w *worker) launchReady(pool string, now time.Time) time.Time {
+	h := w.ready[pool]
+	for w.busy[pool] < w.s.cfg.Executors[pool] {
+		a, ok := h.peek()
+		if !ok {
+			return time.Time{}
+		}
+		if a.run.Due.After(now) {
+			return a.run.Due
+		}
+		h.pop()
+		w.launch(a)
+	}
+	return time.Time{}
 }
 
 // launch starts a run's task; the caller holds w.mu.
@@ -166,14 +173,18 @@ func (w *worker) launch(a *activeRun) {
 	}()
 }
 
+// release frees a finished run's slot and hands it straight to the pool's
+// next due run, without a round of the worker loop.
 func (w *worker) release(a *activeRun) {
 	a.cancel(nil)
+	now := w.s.clock.Now()
 	w.mu.Lock()
 	if a.launched {
 		w.busy[a.pool]--
 	}
 	w.claimed[a.pool]--
 	delete(w.active, a.run.ID)
+	w.launchReady(a.pool, now)
 	w.mu.Unlock()
 	wake(w.s.wakeWorker)
 }
