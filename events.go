@@ -1,6 +1,9 @@
 package sundial
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // dispatcher delivers events to subscribers in order, on a goroutine of its
 // own that runs while events are queued, so a listener never runs under a
@@ -12,7 +15,8 @@ type dispatcher struct {
 	seq     int
 	queue   []Event
 	running bool
-	stopped *sync.Cond // broadcast when the drainer stops running
+	stopped *sync.Cond    // broadcast when the drainer stops running
+	mask    atomic.Uint64 // the union of the subscribed types
 }
 
 type subscription struct {
@@ -33,19 +37,35 @@ func (s *Scheduler) Subscribe(mask EventType, fn func(Event)) (unsubscribe func(
 	d.seq++
 	id := d.seq
 	d.subs[id] = subscription{mask, fn}
+	d.updateMask()
 	return func() {
 		d.mu.Lock()
 		delete(d.subs, id)
+		d.updateMask()
 		d.mu.Unlock()
 	}
 }
 
+// updateMask recomputes the union of subscribed types; the caller holds
+// d.mu.
+func (d *dispatcher) updateMask() {
+	var m EventType
+	for _, sub := range d.subs {
+		m |= sub.mask
+	}
+	d.mask.Store(uint64(m))
+}
+
+// wants reports whether any subscriber takes events of type t, so hot
+// paths can skip building events nobody reads.
+func (d *dispatcher) wants(t EventType) bool { return EventType(d.mask.Load())&t != 0 }
+
 func (d *dispatcher) emit(e Event) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.subs) == 0 {
+	if !d.wants(e.Type) {
 		return
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.queue = append(d.queue, e)
 	if !d.running {
 		d.running = true

@@ -111,18 +111,20 @@ func (s *Scheduler) fireEvents(results []CommitResult) {
 	created := false
 	for _, res := range results {
 		for _, r := range res.Inserted {
-			e := Event{JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r}
+			var typ EventType
 			switch {
 			case r.State == RunPending:
-				e.Type, created = EventJobSubmitted, true
+				typ, created = EventJobSubmitted, true
 			case r.State == RunMissed:
-				e.Type = EventJobMissed
+				typ = EventJobMissed
 			case r.Reason == ReasonMaxInstances:
-				e.Type = EventJobMaxInstances
+				typ = EventJobMaxInstances
 			default:
-				e.Type = EventJobSkipped
+				typ = EventJobSkipped
 			}
-			s.emit(e)
+			if s.events.wants(typ) {
+				s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
+			}
 		}
 	}
 	if created {

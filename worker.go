@@ -197,7 +197,9 @@ func (w *worker) execute(ctx context.Context, r *Run) {
 		return
 	}
 	r.Started = s.clock.Now()
-	s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
+	if s.events.wants(EventRunStarted) {
+		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
+	}
 	stopTimers := w.watch(r)
 	err, stack := w.call(ctx, r)
 	stopTimers()
@@ -335,17 +337,17 @@ func (w *worker) record(r, retry *Run) error {
 }
 
 func (w *worker) report(r, retry *Run) {
-	e := Event{JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
-		Duration: r.Duration(), Err: r.Error, Stack: r.Stack, Run: r.Clone()}
+	typ := EventRunInterrupted
 	switch r.State {
 	case RunSucceeded:
-		e.Type = EventJobExecuted
+		typ = EventJobExecuted
 	case RunFailed:
-		e.Type = EventJobError
-	default:
-		e.Type = EventRunInterrupted
+		typ = EventJobError
 	}
-	w.s.emit(e)
+	if w.s.events.wants(typ) {
+		w.s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
+			Duration: r.Duration(), Err: r.Error, Stack: r.Stack, Run: r.Clone()})
+	}
 	if retry != nil {
 		w.s.emit(Event{Type: EventRunRetrying, JobID: retry.JobID, RunID: retry.ID, Scheduled: retry.Scheduled,
 			Attempt: retry.Attempt, Run: retry.Clone()})
