@@ -201,7 +201,7 @@ func (w *worker) execute(ctx context.Context, r *Run) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
 	stopTimers := w.watch(r)
-	err, stack := w.call(ctx, r)
+	stack, err := w.call(ctx, r)
 	stopTimers()
 	w.finish(ctx, r, err, stack)
 }
@@ -248,12 +248,12 @@ func (w *worker) slowAfter(r *Run) time.Duration {
 }
 
 // call runs the task, turning a panic into an error and a stack trace.
-func (w *worker) call(ctx context.Context, r *Run) (err error, stack string) {
+func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 	t, ok := w.s.taskNamed(r.Task)
 	if !ok {
 		w.s.emit(Event{Type: EventTaskMissing, JobID: r.JobID, RunID: r.ID, Subject: r.Task})
 		w.s.log.Error("task_missing", "job", r.JobID, "task", r.Task)
-		return fmt.Errorf("sundial: task %q is not registered on node %s", r.Task, w.s.cfg.NodeID), ""
+		return "", fmt.Errorf("sundial: task %q is not registered on node %s", r.Task, w.s.cfg.NodeID)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -264,7 +264,7 @@ func (w *worker) call(ctx context.Context, r *Run) (err error, stack string) {
 			}
 		}
 	}()
-	return t.fn(context.WithValue(ctx, runKeyCtx{}, r.Clone()), r.Clone()), ""
+	return "", t.fn(context.WithValue(ctx, runKeyCtx{}, r.Clone()), r.Clone())
 }
 
 // finish records the outcome, schedules a retry when the job allows one,
