@@ -142,6 +142,21 @@ func (m *MemoryStore) archive(mr *memRun) {
 			m.evict(oldest)
 		}
 	}
+	if len(m.finished) > 2*m.nFinish+64 {
+		m.compactFinished()
+	}
+}
+
+// compactFinished drops the runs evicted by the per-job bound or pruning
+// from the global order, so it stays proportional to the runs kept.
+func (m *MemoryStore) compactFinished() {
+	kept := make([]*memRun, 0, m.nFinish)
+	for _, mr := range m.finished {
+		if !mr.evicted {
+			kept = append(kept, mr)
+		}
+	}
+	m.finished = kept
 }
 
 // evict forgets a finished run (and its fire key).
@@ -267,6 +282,7 @@ func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time)
 			n++
 		}
 	}
+	m.compactFinished()
 	return n, nil
 }
 
