@@ -3,6 +3,7 @@ package sundial
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -223,6 +224,8 @@ func (j *Job) validateOptions() error {
 	switch {
 	case j.MaxInstances < 0:
 		return invalid("max_instances", "%d is negative", j.MaxInstances)
+	case j.MaxInstances > math.MaxInt32:
+		return invalid("max_instances", "%d is above %d", j.MaxInstances, math.MaxInt32)
 	case j.Coalesce > CoalesceAll:
 		return invalid("coalesce", "unknown policy %d", j.Coalesce)
 	case j.Overlap > OverlapCancelRunning:

@@ -55,6 +55,7 @@ func TestJobUnmarshalBadInput(t *testing.T) {
 		{`{` + base + `,"retry":{"attempts":-3}}`, "retry.attempts"},
 		{`{` + base + `,"retry":{"attempts":3,"multiplier":0.5}}`, "retry.multiplier"},
 		{`{` + base + `,"max_instances":-1}`, "max_instances"},
+		{`{` + base + `,"max_instances":4294967296}`, "max_instances"},
 		{`{` + base + `,"coalesce":"sometimes"}`, "coalesce"},
 		{`{` + base + `,"overlap":"maybe"}`, "overlap"},
 		{`{` + base + `,"args":"not json`, ""},

@@ -41,7 +41,9 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if stored.Version > 1 {
 		typ = EventJobModified
 	}
-	s.emit(Event{Type: typ, JobID: stored.ID, Job: stored.Clone()})
+	if s.events.wants(typ) {
+		s.emit(Event{Type: typ, JobID: stored.ID, Job: stored.Clone()})
+	}
 	return stored, nil
 }
 

@@ -43,22 +43,16 @@ type MemoryStore struct {
 	nFinish  int                           // finished runs still kept
 	nodes    map[string]time.Time          // node ID → heartbeat expiry
 
+	locs    locTable // the time zones of packed jobs
+	scratch []byte   // pack's buffer
+
 	subs   map[int]func(Notice)
 	subSeq int
 }
 
-type memJob struct {
-	job        *Job
-	dueIdx     int
-	claimIdx   int
-	claimToken int64
-	claimNode  string
-	claimUntil time.Time
-}
-
 type memRun struct {
 	run     *Run
-	idx     int
+	idx     int32
 	cancel  bool // cancellation requested (OverlapCancelRunning)
 	evicted bool
 }
@@ -91,8 +85,8 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	return &MemoryStore{
 		cfg:      cfg,
 		jobs:     map[string]*memJob{},
-		due:      timeHeap[*memJob]{key: func(j *memJob) time.Time { return j.job.NextFire }, index: func(j *memJob) *int { return &j.dueIdx }},
-		claimed:  timeHeap[*memJob]{key: func(j *memJob) time.Time { return j.claimUntil }, index: func(j *memJob) *int { return &j.claimIdx }},
+		due:      timeHeap[*memJob]{less: (*memJob).nextBefore, index: func(j *memJob) *int32 { return &j.dueIdx }},
+		claimed:  timeHeap[*memJob]{less: claimsBefore, index: func(j *memJob) *int32 { return &j.extra.claimIdx }},
 		runs:     map[string]*memRun{},
 		keys:     map[runKey]string{},
 		pending:  map[string]*timeHeap[*memRun]{},
@@ -147,31 +141,30 @@ func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolic
 		return nil, err
 	}
 	m.mu.Lock()
-	old := m.jobs[job.ID]
-	if old != nil {
+	var prev *Job
+	if old := m.jobs[job.ID]; old != nil {
+		prev = m.unpack(old)
 		switch policy {
 		case ConflictKeepExisting:
-			out := old.job.Clone()
 			m.mu.Unlock()
-			return out, nil
+			return prev, nil
 		case ConflictError:
 			m.mu.Unlock()
 			return nil, &conflictError{"job " + job.ID + " already exists"}
 		}
-	}
-	j := job.Clone()
-	j.Created, j.Updated, j.Version = now, now, 1
-	if old != nil {
-		j.Created, j.Version = old.job.Created, old.job.Version+1
-		if j.NextFire.IsZero() && sameTrigger(old.job.Trigger, j.Trigger) {
-			j.NextFire = old.job.NextFire
-		}
 		m.dropJob(old)
 	}
-	m.putJob(j)
-	out := j.Clone()
+	j := *job
+	j.Created, j.Updated, j.Version = now, now, 1
+	if prev != nil {
+		j.Created, j.Version = prev.Created, prev.Version+1
+		if j.NextFire.IsZero() && sameTrigger(prev.Trigger, j.Trigger) {
+			j.NextFire = prev.NextFire
+		}
+	}
+	m.putJob(&j)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
-	return out, nil
+	return j.Clone(), nil
 }
 
 func checkJob(ctx context.Context, job *Job) error {
@@ -191,26 +184,46 @@ func sameTrigger(a, b Trigger) bool {
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
-// putJob indexes a job; the caller holds the lock.
+// putJob packs and indexes a job; the caller holds the lock.
 func (m *MemoryStore) putJob(j *Job) {
-	mj := &memJob{job: j, dueIdx: -1, claimIdx: -1}
-	m.jobs[j.ID] = mj
+	mj := m.pack(j)
+	m.jobs[mj.id] = mj
 	m.schedule(mj)
 }
 
 // schedule puts an unclaimed job in the due heap if it can fire.
 func (m *MemoryStore) schedule(mj *memJob) {
-	if mj.claimToken == 0 && !mj.job.Paused && !mj.job.NextFire.IsZero() && mj.dueIdx < 0 {
+	if !mj.claimed() && !mj.paused && mj.hasNext() && mj.dueIdx < 0 {
 		m.due.add(mj)
 	}
+}
+
+func (mj *memJob) claimed() bool { return mj.extra != nil && mj.extra.claimToken != 0 }
+
+func claimsBefore(a, b *memJob) bool { return a.extra.claimUntil.Before(b.extra.claimUntil) }
+
+// release ends a job's claim (already out of the claimed heap) and makes
+// it due again if it can fire.
+func (m *MemoryStore) release(mj *memJob) {
+	if mj.extra != nil {
+		mj.extra.claimToken, mj.extra.claimNode = 0, ""
+		if mj.extra.trig == nil {
+			mj.extra = nil
+		}
+	}
+	m.schedule(mj)
 }
 
 // dropJob unindexes a job, releasing any claim so a stale commit is lost.
 func (m *MemoryStore) dropJob(mj *memJob) {
 	m.due.remove(mj)
-	m.claimed.remove(mj)
-	mj.claimToken = 0
-	delete(m.jobs, mj.job.ID)
+	if mj.extra != nil {
+		if mj.extra.claimIdx >= 0 {
+			m.claimed.remove(mj)
+		}
+		mj.extra.claimToken = 0
+	}
+	delete(m.jobs, mj.id)
 }
 
 // GetJob returns a copy of the job, or ErrNotFound.
@@ -224,7 +237,7 @@ func (m *MemoryStore) GetJob(ctx context.Context, id string) (*Job, error) {
 	if mj == nil {
 		return nil, &notFoundError{"job " + id}
 	}
-	return mj.job.Clone(), nil
+	return m.unpack(mj), nil
 }
 
 // ListJobs returns copies of the jobs matching f, ordered by ID.
@@ -233,21 +246,23 @@ func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 		return nil, err
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	ids := make([]string, 0, len(m.jobs))
-	for id, mj := range m.jobs {
-		if id > f.After && f.matches(mj.job) {
+	for id := range m.jobs {
+		if id > f.After {
 			ids = append(ids, id)
 		}
 	}
 	sort.Strings(ids)
-	if f.Limit > 0 && len(ids) > f.Limit {
-		ids = ids[:f.Limit]
+	var out []*Job
+	for _, id := range ids {
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+		if j := m.unpack(m.jobs[id]); f.matches(j) {
+			out = append(out, j)
+		}
 	}
-	out := make([]*Job, len(ids))
-	for i, id := range ids {
-		out[i] = m.jobs[id].job.Clone()
-	}
-	m.mu.Unlock()
 	return out, nil
 }
 
@@ -277,22 +292,22 @@ func (m *MemoryStore) UpdateJob(ctx context.Context, job *Job, now time.Time) (*
 		return nil, err
 	}
 	m.mu.Lock()
-	old := m.jobs[job.ID]
-	switch {
-	case old == nil:
+	mj := m.jobs[job.ID]
+	if mj == nil {
 		m.mu.Unlock()
 		return nil, &notFoundError{"job " + job.ID}
-	case old.job.Version != job.Version:
-		m.mu.Unlock()
-		return nil, &conflictError{"job " + job.ID + " was changed meanwhile (version " + itoa64(old.job.Version) + ", not " + itoa64(job.Version) + ")"}
 	}
-	j := job.Clone()
-	j.Created, j.Updated, j.Version = old.job.Created, now, old.job.Version+1
-	m.dropJob(old)
-	m.putJob(j)
-	out := j.Clone()
+	old := m.unpack(mj)
+	if old.Version != job.Version {
+		m.mu.Unlock()
+		return nil, &conflictError{"job " + job.ID + " was changed meanwhile (version " + itoa64(old.Version) + ", not " + itoa64(job.Version) + ")"}
+	}
+	j := *job
+	j.Created, j.Updated, j.Version = old.Created, now, old.Version+1
+	m.dropJob(mj)
+	m.putJob(&j)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
-	return out, nil
+	return j.Clone(), nil
 }
 
 // RemoveJob deletes a job (its runs stay), or returns ErrNotFound.

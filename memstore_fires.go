@@ -16,10 +16,10 @@ func (m *MemoryStore) NextFireTime(ctx context.Context) (time.Time, error) {
 	defer m.mu.Unlock()
 	var next time.Time
 	if j, ok := m.due.peek(); ok {
-		next = j.job.NextFire
+		next = j.next(&m.locs)
 	}
-	if j, ok := m.claimed.peek(); ok && (next.IsZero() || j.claimUntil.Before(next)) {
-		next = j.claimUntil
+	if j, ok := m.claimed.peek(); ok && (next.IsZero() || j.extra.claimUntil.Before(next)) {
+		next = j.extra.claimUntil
 	}
 	return next, nil
 }
@@ -37,25 +37,27 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 	defer m.mu.Unlock()
 	for {
 		j, ok := m.claimed.peek()
-		if !ok || j.claimUntil.After(c.Now) {
+		if !ok || j.extra.claimUntil.After(c.Now) {
 			break
 		}
 		m.claimed.pop()
-		j.claimToken = 0
-		m.schedule(j)
+		m.release(j)
 	}
 	var out []DueJob
 	for len(out) < c.Limit {
 		j, ok := m.due.peek()
-		if !ok || j.job.NextFire.After(c.Horizon) {
+		if !ok || j.nextAfter(c.Horizon) {
 			break
 		}
 		m.due.pop()
 		m.claimSeq++
-		j.claimToken, j.claimNode, j.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
+		if j.extra == nil {
+			j.extra = &memExtra{claimIdx: -1}
+		}
+		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(j)
-		out = append(out, DueJob{Job: j.job.Clone(), Running: m.runningCopies(j.job.ID),
-			Pending: m.pendingN[j.job.ID], Token: j.claimToken})
+		out = append(out, DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
+			Pending: m.pendingN[j.id], Token: m.claimSeq})
 	}
 	return out, nil
 }
@@ -98,7 +100,7 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 
 func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 	mj := m.jobs[c.JobID]
-	if mj == nil || c.Token == 0 || mj.claimToken != c.Token {
+	if mj == nil || c.Token == 0 || !mj.claimed() || mj.extra.claimToken != c.Token {
 		return CommitResult{JobID: c.JobID, Lost: true}
 	}
 	res := CommitResult{JobID: c.JobID, Inserted: m.insertRuns(c.Runs, now)}
@@ -108,9 +110,8 @@ func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 		}
 	}
 	m.claimed.remove(mj)
-	mj.claimToken = 0
-	mj.job.NextFire = c.NextFire
-	m.schedule(mj)
+	mj.setNext(c.NextFire, &m.locs)
+	m.release(mj)
 	return res
 }
 
@@ -182,8 +183,10 @@ func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
 	}
 	h := m.pending[executor]
 	if h == nil {
-		h = &timeHeap[*memRun]{key: func(r *memRun) time.Time { return r.run.Due }, index: func(r *memRun) *int { return &r.idx }}
+		h = &timeHeap[*memRun]{less: dueBefore, index: func(r *memRun) *int32 { return &r.idx }}
 		m.pending[executor] = h
 	}
 	return h
 }
+
+func dueBefore(a, b *memRun) bool { return a.run.Due.Before(b.run.Due) }

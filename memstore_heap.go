@@ -1,29 +1,27 @@
 package sundial
 
-import (
-	"container/heap"
-	"time"
-)
+import "container/heap"
 
-// timeHeap is a min-heap of items by a time key, each item knowing its
-// index so it can be removed or fixed in O(log n).
+// timeHeap is a min-heap of items ordered by less (by a time, for every
+// use here), each item knowing its index so it can be removed or fixed in
+// O(log n).
 type timeHeap[T any] struct {
 	items []T
-	key   func(T) time.Time
-	index func(T) *int
+	less  func(a, b T) bool
+	index func(T) *int32
 }
 
 func (h *timeHeap[T]) Len() int           { return len(h.items) }
-func (h *timeHeap[T]) Less(i, j int) bool { return h.key(h.items[i]).Before(h.key(h.items[j])) }
+func (h *timeHeap[T]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
 func (h *timeHeap[T]) Swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	*h.index(h.items[i]) = i
-	*h.index(h.items[j]) = j
+	*h.index(h.items[i]) = int32(i)
+	*h.index(h.items[j]) = int32(j)
 }
 
 // Push is for container/heap; use add.
 func (h *timeHeap[T]) Push(x any) {
-	*h.index(x.(T)) = len(h.items)
+	*h.index(x.(T)) = int32(len(h.items))
 	h.items = append(h.items, x.(T))
 }
 
@@ -43,7 +41,7 @@ func (h *timeHeap[T]) add(x T) { heap.Push(h, x) }
 // remove takes x out if it is in the heap.
 func (h *timeHeap[T]) remove(x T) {
 	if i := *h.index(x); i >= 0 {
-		heap.Remove(h, i)
+		heap.Remove(h, int(i))
 	}
 }
 

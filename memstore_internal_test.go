@@ -2,7 +2,9 @@ package sundial
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -30,4 +32,48 @@ func TestMemoryStoreHistoryStaysBounded(t *testing.T) {
 	if len(m.finished) > 4*20 {
 		t.Errorf("the finished-run order holds %d entries for 20 kept runs", len(m.finished))
 	}
+}
+
+// TestMemoryStorePackRoundTrip: a job the memory store packs comes back
+// exactly as it went in, every field and time zone included.
+func TestMemoryStorePackRoundTrip(t *testing.T) {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	at := time.Date(2024, 3, 10, 9, 30, 0, 123456789, seoul)
+	cron, err := Cron("0 9 * * MON", &CronOptions{TimeZone: "Asia/Seoul"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := &Job{ID: "full", Name: "", Task: "t", Args: json.RawMessage(`{"a":1}`),
+		Trigger: MustEvery(time.Minute, &IntervalOptions{Start: at, End: at.Add(time.Hour), Jitter: time.Second}),
+		Start:   at.UTC(), End: at.Add(time.Hour).Local(), NextFire: at, MisfireGrace: 3 * time.Second,
+		Coalesce: CoalesceAll, MaxInstances: 3, Overlap: OverlapQueueAll, Executor: "io", Jitter: 2 * time.Second,
+		Timeout: time.Minute, Retry: RetryPolicy{Attempts: 4, Backoff: time.Second, MaxBackoff: time.Minute, Multiplier: 1.5},
+		SlowAfter: -1, Paused: true, Tags: []string{"a", ""}, Metadata: map[string]string{"k": "v", "": ""},
+		Version: 9, Created: at.Add(-time.Hour), Updated: at.In(time.UTC)}
+	for _, j := range []*Job{
+		{ID: "min", Name: "min", Task: "t", Trigger: MustEvery(time.Hour, nil)},
+		{ID: "date", Name: "d", Task: "t", Trigger: mustAt(t, at), NextFire: at.Add(time.Nanosecond)},
+		{ID: "cron", Name: "cron", Task: "t", Trigger: cron, Created: at, Updated: at},
+		{ID: "far", Name: "far", Task: "t", Trigger: MustEvery(time.Hour, nil), NextFire: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
+		full,
+	} {
+		m := NewMemoryStore(MemoryConfig{})
+		m.mu.Lock()
+		got := m.unpack(m.pack(j))
+		m.mu.Unlock()
+		if !reflect.DeepEqual(got, j) {
+			t.Errorf("%s:\n got %#v\nwant %#v", j.ID, got, j)
+		}
+	}
+}
+
+func mustAt(t *testing.T, at time.Time) *DateTrigger {
+	d, err := At(at, &DateOptions{Jitter: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -53,7 +53,7 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 
 func (m *MemoryStore) instances(jobID string) int {
 	if mj := m.jobs[jobID]; mj != nil {
-		return mj.job.Instances()
+		return max(int(mj.maxInst), 1)
 	}
 	return 1
 }
@@ -358,7 +358,7 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 		rec.Interrupted = append(rec.Interrupted, r.Clone())
 		var job *Job
 		if mj := m.jobs[r.JobID]; mj != nil {
-			job = mj.job
+			job = m.unpack(mj)
 		}
 		if retry := PlanRetry(job, r, now); retry != nil {
 			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now)...)

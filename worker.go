@@ -43,8 +43,8 @@ type activeRun struct {
 	pool     string
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
-	idx      int  // in ready, or -1
-	launched bool // executing (or about to)
+	idx      int32 // in ready, or -1
+	launched bool  // executing (or about to)
 }
 
 func newWorker(s *Scheduler) *worker {
@@ -52,7 +52,7 @@ func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, busy: map[string]int{}, claimed: map[string]int{}, active: map[string]*activeRun{},
 		ready: map[string]*timeHeap[*activeRun]{}, base: base, stop: stop}
 	for pool := range s.cfg.Executors {
-		w.ready[pool] = &timeHeap[*activeRun]{key: func(a *activeRun) time.Time { return a.run.Due }, index: func(a *activeRun) *int { return &a.idx }}
+		w.ready[pool] = &timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}
 	}
 	return w
 }

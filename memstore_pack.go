@@ -1,0 +1,373 @@
+package sundial
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// memJob is a job as the memory store keeps it. The fields its indexes
+// read on every pass (next fire, paused, max instances) are fields; the
+// rest is packed into data, one pointer-free string that also holds the
+// ID, so an idle job costs one small object and one string, and the
+// garbage collector never scans inside it. A million idle jobs fit in
+// under 200 bytes each.
+type memJob struct {
+	id       string // a substring of data
+	data     string // the packed job: see pack
+	extra    *memExtra
+	nextSec  int64 // NextFire; nextSec == 0 && nextNsec == 0 means none
+	nextNsec int32
+	dueIdx   int32 // index in the due heap, -1 when out
+	maxInst  int32 // MaxInstances
+	nextLoc  uint16
+	paused   bool
+}
+
+// memExtra holds what most jobs lack: a trigger that pack does not encode,
+// and the claim while one is held.
+type memExtra struct {
+	trig       Trigger
+	claimIdx   int32
+	claimToken int64
+	claimNode  string
+	claimUntil time.Time
+}
+
+// Field tags of a packed job. A field at its zero value is left out.
+const (
+	tagName byte = iota + 1
+	tagTask
+	tagArgs
+	tagInterval // every, start, end, jitter
+	tagDate     // at, jitter
+	tagStart
+	tagEnd
+	tagGrace
+	tagCoalesce
+	tagOverlap
+	tagExecutor
+	tagJitter
+	tagTimeout
+	tagRetry // attempts, backoff, max backoff, multiplier bits
+	tagSlowAfter
+	tagTags
+	tagMetadata
+	tagVersion
+	tagCreated
+	tagUpdated
+)
+
+// locTable numbers the time zones of packed times: 0 is UTC, 1 Local.
+type locTable struct {
+	locs  []*time.Location
+	index map[*time.Location]uint16
+}
+
+func (t *locTable) id(l *time.Location) uint16 {
+	switch l {
+	case time.UTC, nil:
+		return 0
+	case time.Local:
+		return 1
+	}
+	if i, ok := t.index[l]; ok {
+		return i
+	}
+	if t.index == nil {
+		t.index = map[*time.Location]uint16{}
+	}
+	i := uint16(len(t.locs) + 2)
+	t.locs = append(t.locs, l)
+	t.index[l] = i
+	return i
+}
+
+func (t *locTable) loc(i uint16) *time.Location {
+	switch i {
+	case 0:
+		return time.UTC
+	case 1:
+		return time.Local
+	}
+	return t.locs[i-2]
+}
+
+// pack builds the memJob for j. The caller holds the store's lock (the
+// zone table is shared).
+func (m *MemoryStore) pack(j *Job) *memJob {
+	p := packer{locs: &m.locs, b: m.scratch[:0]}
+	p.b = binary.AppendUvarint(p.b, uint64(len(j.ID)))
+	p.b = append(p.b, j.ID...)
+	if j.Name != j.ID { // the usual name, the ID, is left out; "" is kept
+		p.b = append(p.b, tagName)
+		p.b = binary.AppendUvarint(p.b, uint64(len(j.Name)))
+		p.b = append(p.b, j.Name...)
+	}
+	p.str(tagTask, j.Task)
+	if len(j.Args) > 0 {
+		p.str(tagArgs, string(j.Args))
+	}
+	mj := &memJob{dueIdx: -1, maxInst: int32(j.MaxInstances), paused: j.Paused}
+	if !p.trigger(j.Trigger) {
+		mj.extra = &memExtra{trig: j.Trigger, claimIdx: -1}
+	}
+	p.times(tagStart, j.Start)
+	p.times(tagEnd, j.End)
+	p.num(tagGrace, int64(j.MisfireGrace))
+	p.num(tagCoalesce, int64(j.Coalesce))
+	p.num(tagOverlap, int64(j.Overlap))
+	p.str(tagExecutor, j.Executor)
+	p.num(tagJitter, int64(j.Jitter))
+	p.num(tagTimeout, int64(j.Timeout))
+	if j.Retry != (RetryPolicy{}) {
+		p.b = append(p.b, tagRetry)
+		p.b = binary.AppendVarint(p.b, int64(j.Retry.Attempts))
+		p.b = binary.AppendVarint(p.b, int64(j.Retry.Backoff))
+		p.b = binary.AppendVarint(p.b, int64(j.Retry.MaxBackoff))
+		p.b = binary.AppendUvarint(p.b, math.Float64bits(j.Retry.Multiplier))
+	}
+	p.num(tagSlowAfter, int64(j.SlowAfter))
+	p.list(tagTags, j.Tags)
+	if len(j.Metadata) > 0 {
+		kv := make([]string, 0, 2*len(j.Metadata))
+		for k, v := range j.Metadata {
+			kv = append(kv, k, v)
+		}
+		p.list(tagMetadata, kv)
+	}
+	p.num(tagVersion, j.Version)
+	p.times(tagCreated, j.Created)
+	if !j.Updated.Equal(j.Created) || j.Updated.Location() != j.Created.Location() {
+		p.times(tagUpdated, j.Updated)
+	}
+	mj.data = string(p.b) // one exact allocation; the scratch buffer is reused
+	m.scratch = p.b
+	n, k := binary.Uvarint(p.b)
+	mj.id = mj.data[k : k+int(n)]
+	mj.setNext(j.NextFire, &m.locs)
+	return mj
+}
+
+// setNext stores the next fire in the job's fields.
+func (mj *memJob) setNext(t time.Time, locs *locTable) {
+	if t.IsZero() {
+		mj.nextSec, mj.nextNsec, mj.nextLoc = 0, 0, 0
+		return
+	}
+	mj.nextSec, mj.nextNsec, mj.nextLoc = t.Unix(), int32(t.Nanosecond()), locs.id(t.Location())
+}
+
+func (mj *memJob) hasNext() bool { return mj.nextSec != 0 || mj.nextNsec != 0 }
+
+func (mj *memJob) next(locs *locTable) time.Time {
+	if !mj.hasNext() {
+		return time.Time{}
+	}
+	return time.Unix(mj.nextSec, int64(mj.nextNsec)).In(locs.loc(mj.nextLoc))
+}
+
+// nextAfter reports whether the job's next fire is after t.
+func (mj *memJob) nextAfter(t time.Time) bool {
+	s := t.Unix()
+	return mj.nextSec > s || mj.nextSec == s && int(mj.nextNsec) > t.Nanosecond()
+}
+
+// nextBefore orders jobs by next fire.
+func (mj *memJob) nextBefore(o *memJob) bool {
+	return mj.nextSec < o.nextSec || mj.nextSec == o.nextSec && mj.nextNsec < o.nextNsec
+}
+
+type packer struct {
+	b    []byte
+	locs *locTable
+}
+
+func (p *packer) str(tag byte, s string) {
+	if s == "" {
+		return
+	}
+	p.b = append(p.b, tag)
+	p.b = binary.AppendUvarint(p.b, uint64(len(s)))
+	p.b = append(p.b, s...)
+}
+
+func (p *packer) num(tag byte, v int64) {
+	if v != 0 {
+		p.b = append(p.b, tag)
+		p.b = binary.AppendVarint(p.b, v)
+	}
+}
+
+func (p *packer) list(tag byte, l []string) {
+	if len(l) == 0 {
+		return
+	}
+	p.b = append(p.b, tag)
+	p.b = binary.AppendUvarint(p.b, uint64(len(l)))
+	for _, s := range l {
+		p.b = binary.AppendUvarint(p.b, uint64(len(s)))
+		p.b = append(p.b, s...)
+	}
+}
+
+func (p *packer) times(tag byte, t time.Time) {
+	if !t.IsZero() {
+		p.b = append(p.b, tag)
+		p.time(t)
+	}
+}
+
+// time writes t as seconds, nanoseconds and zone, the zero Time as a lone 0
+// zone marker so optional times inside a trigger need no tag of their own.
+func (p *packer) time(t time.Time) {
+	if t.IsZero() {
+		p.b = append(p.b, 0)
+		return
+	}
+	p.b = binary.AppendUvarint(p.b, uint64(p.locs.id(t.Location()))+1)
+	p.b = binary.AppendVarint(p.b, t.Unix())
+	p.b = binary.AppendUvarint(p.b, uint64(t.Nanosecond()))
+}
+
+// trigger encodes the trigger kinds whose every field it can write, and
+// reports whether it did.
+func (p *packer) trigger(t Trigger) bool {
+	switch t := t.(type) {
+	case *IntervalTrigger:
+		p.b = append(p.b, tagInterval)
+		p.b = binary.AppendVarint(p.b, int64(t.every))
+		p.time(t.start)
+		p.time(t.end)
+		p.b = binary.AppendVarint(p.b, int64(t.jitter))
+	case *DateTrigger:
+		p.b = append(p.b, tagDate)
+		p.time(t.at)
+		p.b = binary.AppendVarint(p.b, int64(t.jitter))
+	default:
+		return false
+	}
+	return true
+}
+
+// unpack rebuilds the job. The caller holds the store's lock.
+func (m *MemoryStore) unpack(mj *memJob) *Job {
+	u := unpacker{s: mj.data, locs: &m.locs}
+	u.str() // the ID
+	j := &Job{ID: mj.id, Name: mj.id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
+	if mj.extra != nil {
+		j.Trigger = mj.extra.trig
+	}
+	for u.s != "" {
+		u.field(j)
+	}
+	return j
+}
+
+type unpacker struct {
+	s    string
+	locs *locTable
+}
+
+func (u *unpacker) field(j *Job) {
+	tag := u.s[0]
+	u.s = u.s[1:]
+	switch tag {
+	case tagName:
+		j.Name = u.str()
+	case tagTask:
+		j.Task = u.str()
+	case tagArgs:
+		j.Args = json.RawMessage(u.str())
+	case tagInterval:
+		j.Trigger = &IntervalTrigger{every: time.Duration(u.varint()), start: u.time(), end: u.time(), jitter: time.Duration(u.varint())}
+	case tagDate:
+		j.Trigger = &DateTrigger{at: u.time(), jitter: time.Duration(u.varint())}
+	case tagStart:
+		j.Start = u.time()
+	case tagEnd:
+		j.End = u.time()
+	case tagGrace:
+		j.MisfireGrace = time.Duration(u.varint())
+	case tagCoalesce:
+		j.Coalesce = CoalescePolicy(u.varint())
+	case tagOverlap:
+		j.Overlap = OverlapPolicy(u.varint())
+	case tagExecutor:
+		j.Executor = u.str()
+	case tagJitter:
+		j.Jitter = time.Duration(u.varint())
+	case tagTimeout:
+		j.Timeout = time.Duration(u.varint())
+	case tagRetry:
+		j.Retry = RetryPolicy{Attempts: int(u.varint()), Backoff: time.Duration(u.varint()),
+			MaxBackoff: time.Duration(u.varint()), Multiplier: math.Float64frombits(u.uvarint())}
+	case tagSlowAfter:
+		j.SlowAfter = time.Duration(u.varint())
+	case tagTags:
+		j.Tags = u.list()
+	case tagMetadata:
+		kv := u.list()
+		j.Metadata = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			j.Metadata[kv[i]] = kv[i+1]
+		}
+	case tagVersion:
+		j.Version = u.varint()
+	case tagCreated:
+		j.Created = u.time()
+		j.Updated = j.Created
+	case tagUpdated:
+		j.Updated = u.time()
+	default:
+		panic("sundial: memory store: corrupt packed job (tag " + itoa64(int64(tag)) + ")")
+	}
+}
+
+func (u *unpacker) uvarint() uint64 {
+	var x uint64
+	for i, shift := 0, uint(0); i < len(u.s); i, shift = i+1, shift+7 {
+		b := u.s[i]
+		if b < 0x80 {
+			u.s = u.s[i+1:]
+			return x | uint64(b)<<shift
+		}
+		x |= uint64(b&0x7f) << shift
+	}
+	panic("sundial: memory store: corrupt packed job (truncated number)")
+}
+
+func (u *unpacker) varint() int64 {
+	ux := u.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+// str returns the next string, which shares the packed job's memory.
+func (u *unpacker) str() string {
+	n := int(u.uvarint())
+	s := u.s[:n]
+	u.s = u.s[n:]
+	return s
+}
+
+func (u *unpacker) list(dst ...string) []string {
+	n := int(u.uvarint())
+	for range n {
+		dst = append(dst, u.str())
+	}
+	return dst
+}
+
+func (u *unpacker) time() time.Time {
+	loc := u.uvarint()
+	if loc == 0 {
+		return time.Time{}
+	}
+	sec := u.varint()
+	return time.Unix(sec, int64(u.uvarint())).In(u.locs.loc(uint16(loc - 1)))
+}
