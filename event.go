@@ -77,7 +77,7 @@ type Event struct {
 	Duration  time.Duration // how long the run took (or has taken, for EventRunSlow)
 	Err       string        // the error, for failures
 	Stack     string        // the panic's stack trace
-	Subject   string        // what a node or task event is about: the node lost, the task missing
+	Subject   string        // what a node, task, executor or store event is about: the node lost, the task missing, the pool, the store type
 	Run       *Run          // the run, where one applies (a copy)
 	Job       *Job          // the job, for job events (a copy)
 }

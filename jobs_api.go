@@ -66,8 +66,8 @@ func (s *Scheduler) prepare(job *Job) (*Job, error) {
 			return nil, err
 		}
 	}
-	if _, ok := s.cfg.Executors[job.executor()]; !ok {
-		return nil, invalid("executor", "no pool named %q (configure it in Config.Executors)", job.Executor)
+	if !s.worker.hasPool(job.executor()) {
+		return nil, invalid("executor", "no pool named %q (configure it in Config.Executors or add it with AddExecutor)", job.Executor)
 	}
 	j := job.Clone()
 	if j.Name == "" {

@@ -96,9 +96,7 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 	}
 	r := mr.run
 	r.State, r.Finished, r.Error, r.Stack, r.Reason = run.State, run.Finished, run.Error, run.Stack, run.Reason
-	if !run.Started.IsZero() {
-		r.Started = run.Started
-	}
+	r.Started = run.Started // when the task began; zero if it never did
 	m.stopRunning(mr)
 	m.archive(mr)
 	notices := []Notice{{Kind: NoticeRunFinished, JobID: r.JobID}}

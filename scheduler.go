@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,7 +22,7 @@ type Scheduler struct {
 	worker *worker
 
 	mu       sync.Mutex
-	tasks    map[string]task
+	tasks    atomic.Pointer[map[string]task]
 	state    schedState
 	paused   bool
 	stop     context.CancelFunc // stops the loops
@@ -53,10 +54,10 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
-		tasks:        map[string]task{},
 		wakeSchedule: make(chan struct{}, 1),
 		wakeWorker:   make(chan struct{}, 1),
 	}
+	s.tasks.Store(&map[string]task{})
 	s.worker = newWorker(s)
 	return s, nil
 }
@@ -99,6 +100,10 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	hbCtx, stopHB := context.WithCancel(context.Background())
 	s.stop, s.stopHB = stop, stopHB
 	s.startLoops(loopCtx, hbCtx)
+	s.emit(Event{Type: EventStoreAdded, Subject: storeName(s.store)})
+	for name := range s.Executors() {
+		s.emit(Event{Type: EventExecutorAdded, Subject: name})
+	}
 	s.emit(Event{Type: EventSchedulerStarted})
 	s.log.Info("scheduler_started", "node", s.cfg.NodeID, "role", s.cfg.Role.String())
 	return nil
@@ -116,6 +121,7 @@ func (s *Scheduler) startLoops(loopCtx, hbCtx context.Context) {
 		go func() { defer s.loops.Done(); s.scheduleLoop(loopCtx) }()
 	}
 	if role == RoleAll || role == RoleWorker {
+		s.worker.rec.start(s.worker.settle)
 		s.loops.Add(1)
 		go func() { defer s.loops.Done(); s.worker.loop(loopCtx) }()
 	}

@@ -49,7 +49,7 @@ func BenchmarkFires(b *testing.B) {
 }
 
 func benchFires(b *testing.B, jobs int, span time.Duration) {
-	s, err := sundial.New(sundial.Config{NodeID: "bench", Executors: map[string]int{"default": 64}})
+	s, err := sundial.New(sundial.Config{NodeID: "bench", Executors: map[string]int{"default": benchPool}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,3 +89,5 @@ func benchFires(b *testing.B, jobs int, span time.Duration) {
 	b.ReportMetric(float64(late[len(late)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(late[len(late)-1].Microseconds())/1000, "max-ms")
 }
+
+var benchPool = 64

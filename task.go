@@ -71,17 +71,23 @@ func (s *Scheduler) register(name string, t task) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tasks[name]; ok {
+	old := *s.tasks.Load()
+	if _, ok := old[name]; ok {
 		return &conflictError{"task " + name + " is already registered"}
 	}
-	s.tasks[name] = t
+	tasks := make(map[string]task, len(old)+1)
+	for n, x := range old {
+		tasks[n] = x
+	}
+	tasks[name] = t
+	s.tasks.Store(&tasks)
 	return nil
 }
 
+// taskNamed looks a task up without a lock: every run does, and the
+// registry is copied on write (tasks are registered once, at start-up).
 func (s *Scheduler) taskNamed(name string) (task, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tasks[name]
+	t, ok := (*s.tasks.Load())[name]
 	return t, ok
 }
 

@@ -23,14 +23,14 @@ var (
 type worker struct {
 	s       *Scheduler
 	mu      sync.Mutex
+	sizes   map[string]int                   // pool sizes (Config.Executors, AddExecutor)
 	busy    map[string]int                   // runs executing, per pool
 	claimed map[string]int                   // runs claimed and not finished, per pool
 	ready   map[string]*timeHeap[*activeRun] // per pool: claimed runs waiting for their Due or a slot
 	active  map[string]*activeRun            // every claimed run, by ID
 	cut     []*Run
 	tasks   sync.WaitGroup
-	base    context.Context // parent of every task's context
-	stop    context.CancelCauseFunc
+	rec     recorder
 }
 
 // claimWindow is how many runs per pool slot the worker may hold claimed
@@ -48,13 +48,21 @@ type activeRun struct {
 }
 
 func newWorker(s *Scheduler) *worker {
-	base, stop := context.WithCancelCause(context.Background())
-	w := &worker{s: s, busy: map[string]int{}, claimed: map[string]int{}, active: map[string]*activeRun{},
-		ready: map[string]*timeHeap[*activeRun]{}, base: base, stop: stop}
-	for pool := range s.cfg.Executors {
-		w.ready[pool] = &timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}
+	w := &worker{s: s, sizes: map[string]int{}, busy: map[string]int{}, claimed: map[string]int{},
+		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}}
+	for pool, size := range s.cfg.Executors {
+		w.addPool(pool, size)
 	}
 	return w
+}
+
+// addPool sizes a pool and gives it a ready heap; the caller holds w.mu
+// (or owns w).
+func (w *worker) addPool(pool string, size int) {
+	w.sizes[pool] = size
+	if w.ready[pool] == nil {
+		w.ready[pool] = &timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}
+	}
 }
 
 // loop claims runs and starts the due ones until ctx is done; running
@@ -106,7 +114,7 @@ func (w *worker) free() map[string]int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	free := map[string]int{}
-	for name, size := range w.s.cfg.Executors {
+	for name, size := range w.sizes {
 		if n := size*claimWindow - w.claimed[name]; n > 0 {
 			free[name] = n
 		}
@@ -120,10 +128,18 @@ func (w *worker) hold(r *Run) {
 	if pool == "" {
 		pool = "default"
 	}
-	ctx, cancel := context.WithCancelCause(w.base)
+	// Not derived from a shared parent: thousands of runs registering with
+	// one parent context would contend on its lock. cancelAll reaches them.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r.Started = time.Time{} // the store's claim time; set again when the task begins
 	a := &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
 	w.claimed[pool]++
 	w.active[r.ID] = a
+	if _, ok := w.sizes[pool]; !ok || w.ready[pool] == nil { // removed meanwhile: give it back
+		cancel(errCancelled)
+		w.launch(a)
+		return
+	}
 	w.ready[pool].add(a)
 }
 
@@ -132,22 +148,35 @@ func (w *worker) hold(r *Run) {
 // for a slot: a finishing run wakes the loop).
 func (w *worker) launchDue() time.Time {
 	now := w.s.clock.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var next time.Time
-	for pool := range w.ready {
-		if due := w.launchReady(pool, now); !due.IsZero() && (next.IsZero() || due.Before(next)) {
-			next = due
+	start := make([]*activeRun, 0, launchBatch)
+	for {
+		var next time.Time
+		start = start[:0]
+		w.mu.Lock()
+		for pool := range w.ready {
+			if due := w.launchReady(pool, now, &start); !due.IsZero() && (next.IsZero() || due.Before(next)) {
+				next = due
+			}
+		}
+		w.mu.Unlock()
+		w.spawn(start)
+		if len(start) < launchBatch {
+			return next
 		}
 	}
-	return next
 }
 
-// launchReady starts a pool's due runs while it has free slots, and
-// returns when its next held run falls due; the caller holds w.mu.
-func (w *worker) launchReady(pool string, now time.Time) time.Time {
+// launchBatch bounds the runs launchDue takes per hold of w.mu, so tasks
+// ending during a burst of launches wait for the lock only briefly.
+const launchBatch = 64
+
+// launchReady takes a pool's due runs into start while it has free
+// slots, and returns when its next held run falls due; the caller holds
+// w.mu and spawns start after releasing it, so the tasks that end
+// meanwhile do not queue on the lock behind a burst of launches.
+func (w *worker) launchReady(pool string, now time.Time, start *[]*activeRun) time.Time {
 	h := w.ready[pool]
-	for w.busy[pool] < w.s.cfg.Executors[pool] {
+	for w.busy[pool] < w.sizes[pool] && len(*start) < cap(*start) {
 		a, ok := h.peek()
 		if !ok {
 			return time.Time{}
@@ -156,44 +185,72 @@ func (w *worker) launchReady(pool string, now time.Time) time.Time {
 			return a.run.Due
 		}
 		h.pop()
-		w.launch(a)
+		w.occupy(a)
+		*start = append(*start, a)
 	}
 	return time.Time{}
 }
 
-// launch starts a run's task; the caller holds w.mu.
-func (w *worker) launch(a *activeRun) {
+// occupy gives a run a pool slot; the caller holds w.mu.
+func (w *worker) occupy(a *activeRun) {
 	w.busy[a.pool]++
 	a.launched = true
 	w.tasks.Add(1)
-	go func() {
-		defer w.tasks.Done()
-		defer w.release(a)
-		w.execute(a.ctx, a.run)
-	}()
 }
 
-// release frees a finished run's slot and hands it straight to the pool's
-// next due run, without a round of the worker loop.
-func (w *worker) release(a *activeRun) {
-	a.cancel(nil)
-	now := w.s.clock.Now()
-	w.mu.Lock()
-	if a.launched {
-		w.busy[a.pool]--
+// spawn starts the tasks of runs that occupy slots.
+func (w *worker) spawn(runs []*activeRun) {
+	for _, a := range runs {
+		go func() {
+			defer w.tasks.Done()
+			w.execute(a)
+		}()
 	}
-	w.claimed[a.pool]--
-	delete(w.active, a.run.ID)
-	w.launchReady(a.pool, now)
-	w.mu.Unlock()
-	wake(w.s.wakeWorker)
 }
 
-// execute runs a due run's task and records the end.
-func (w *worker) execute(ctx context.Context, r *Run) {
-	s := w.s
+// launch starts a run's task now; the caller holds w.mu.
+func (w *worker) launch(a *activeRun) {
+	w.occupy(a)
+	w.spawn([]*activeRun{a})
+}
+
+// settle frees the slots of ended runs, handing each straight to its
+// pool's next due run, then records them. It runs on the recorder's
+// goroutine, so tasks that end together never queue on w.mu.
+func (w *worker) settle(ended []*activeRun) {
+	now := w.s.clock.Now()
+	start := make([]*activeRun, 0, len(ended))
+	full := false
+	w.mu.Lock()
+	for _, a := range ended {
+		size := w.sizes[a.pool]
+		saturated := w.busy[a.pool] >= size
+		if a.launched {
+			w.busy[a.pool]--
+		}
+		full = full || w.claimed[a.pool] >= size*claimWindow
+		w.claimed[a.pool]--
+		delete(w.active, a.run.ID)
+		if saturated { // a due run may be waiting for this slot
+			w.launchReady(a.pool, now, &start)
+		}
+	}
+	w.mu.Unlock()
+	w.spawn(start)
+	if full { // the loop may claim again; otherwise it has nothing new to do
+		wake(w.s.wakeWorker)
+	}
+	for _, a := range ended {
+		a.cancel(nil)
+		w.finish(a.run)
+	}
+}
+
+// execute runs a due run's task and hands the end to the recorder.
+func (w *worker) execute(a *activeRun) {
+	s, ctx, r := w.s, a.ctx, a.run
 	if ctx.Err() != nil { // cancelled while it waited
-		w.finish(ctx, r, nil, "")
+		w.end(a, nil, "")
 		return
 	}
 	r.Started = s.clock.Now()
@@ -203,18 +260,22 @@ func (w *worker) execute(ctx context.Context, r *Run) {
 	stopTimers := w.watch(r)
 	stack, err := w.call(ctx, r)
 	stopTimers()
-	w.finish(ctx, r, err, stack)
+	w.end(a, err, stack)
 }
 
 // watch starts the run's timeout and slow-run timers on the scheduler's
 // clock; the returned function stops them.
 func (w *worker) watch(r *Run) func() {
+	slow := w.slowAfter(r)
+	if r.Timeout <= 0 && slow <= 0 {
+		return func() {}
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if r.Timeout > 0 {
 		w.at(&wg, done, r.Started.Add(r.Timeout), func() { w.cancelRun(r.ID, errTimeout) })
 	}
-	if slow := w.slowAfter(r); slow > 0 {
+	if slow > 0 {
 		w.at(&wg, done, r.Started.Add(slow), func() {
 			w.s.emit(Event{Type: EventRunSlow, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
 				Duration: w.s.clock.Now().Sub(r.Started), Run: r.Clone()})
@@ -264,15 +325,23 @@ func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 			}
 		}
 	}()
-	return "", t.fn(context.WithValue(ctx, runKeyCtx{}, r.Clone()), r.Clone())
+	c := r.Clone() // the task's own copy; the worker's r records the outcome
+	return "", t.fn(context.WithValue(ctx, runKeyCtx{}, c), c)
 }
 
-// finish records the outcome, schedules a retry when the job allows one,
-// and reports it.
-func (w *worker) finish(ctx context.Context, r *Run, err error, stack string) {
+// end classifies how a run ended and hands it to the recorder, so
+// recording never delays the start of other runs.
+func (w *worker) end(a *activeRun, err error, stack string) {
+	r := a.run
+	r.Finished = w.s.clock.Now()
+	r.State, r.Reason, r.Error, r.Stack = outcome(a.ctx, !r.Started.IsZero(), err, stack)
+	w.rec.add(a)
+}
+
+// finish records an ended run, schedules a retry when the job allows one,
+// and reports it. It runs on the recorder's goroutine.
+func (w *worker) finish(r *Run) {
 	s := w.s
-	r.Finished = s.clock.Now()
-	r.State, r.Reason, r.Error, r.Stack = outcome(ctx, !r.Started.IsZero(), err, stack)
 	var retry *Run
 	switch {
 	case r.Started.IsZero():
@@ -408,10 +477,10 @@ func (w *worker) drain(ctx context.Context) []*Run {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		w.stop(errShutdown)
+		w.cancelAll(errShutdown)
 		<-done
 	}
-	w.stop(errShutdown)
+	w.rec.close()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.cut
