@@ -33,6 +33,9 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if err != nil {
 		return nil, err
 	}
+	if policy == ConflictReplace && job.NextFire.IsZero() {
+		s.keepSchedule(ctx, j, job.Trigger)
+	}
 	stored, err := s.store.AddJob(ctx, j, policy, s.clock.Now())
 	if err != nil {
 		return nil, err
@@ -85,6 +88,30 @@ func (s *Scheduler) prepare(job *Job) (*Job, error) {
 		j.NextFire = next
 	}
 	return j, nil
+}
+
+// keepSchedule lets a job re-declared on start-up (replace, no NextFire)
+// keep its stored schedule when it did not change: the stored trigger,
+// anchor included, and the stored next fire, so fires due while the
+// process was down are decided by the job's misfire policy instead of
+// being dropped. declared is the trigger as the caller gave it.
+func (s *Scheduler) keepSchedule(ctx context.Context, j *Job, declared Trigger) {
+	old, err := s.store.GetJob(ctx, j.ID)
+	if err != nil || !old.Start.Equal(j.Start) || !old.End.Equal(j.End) || !sameSchedule(old.Trigger, declared) {
+		return
+	}
+	j.Trigger, j.NextFire = old.Trigger, old.NextFire
+}
+
+// sameSchedule reports whether declared fires as stored does. An
+// unanchored interval matches a stored one of the same period, end and
+// jitter whatever its anchor: the scheduler anchored it when it was added.
+func sameSchedule(stored, declared Trigger) bool {
+	if d, ok := declared.(*IntervalTrigger); ok && d.start.IsZero() {
+		st, ok := stored.(*IntervalTrigger)
+		return ok && st.every == d.every && st.end.Equal(d.end) && st.jitter == d.jitter
+	}
+	return sameTrigger(stored, declared)
 }
 
 func (j *Job) executor() string {
