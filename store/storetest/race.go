@@ -12,9 +12,12 @@ import (
 )
 
 // testExactlyOnce races several schedulers on one store: 200 jobs firing
-// every second for a simulated minute, each scheduler claiming, deciding
-// the next fire with the trigger and committing, at its own pace and with
-// clocks that disagree by up to 2 s. Every fire must have exactly one run.
+// every second for a simulated minute. Their clocks disagree by up to 2 s
+// and their leases are short, and each round all of them claim at once,
+// then all commit at once, so a scheduler often claims jobs whose lease
+// expired by its clock while the one that claimed them first has yet to
+// commit. The test fails if that never happened (it did not race), and
+// unless every fire has exactly one run.
 func testExactlyOnce(t *testing.T, newStore NewStore) {
 	const (
 		schedulers = 4
@@ -28,34 +31,47 @@ func testExactlyOnce(t *testing.T, newStore NewStore) {
 		j.Trigger = sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: base})
 		mustAdd(t, s, j)
 	}
-	end := base.Add(seconds * time.Second)
-	var wg sync.WaitGroup
-	for n := range schedulers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(n), 7))
-			skew := time.Duration(r.IntN(2000)) * time.Millisecond
-			for now := base; now.Before(end.Add(5 * time.Second)); now = now.Add(time.Duration(100+r.IntN(400)) * time.Millisecond) {
-				if err := scheduleOnce(ctx, s, fmt.Sprintf("node-%d", n), now.Add(skew), end, r); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
+	r := rand.New(rand.NewPCG(1, 7))
+	nodes := make([]*racer, schedulers)
+	for n := range nodes {
+		nodes[n] = &racer{s: s, id: fmt.Sprint("node-", n), skew: time.Duration(r.IntN(2000)) * time.Millisecond}
 	}
-	wg.Wait()
+	end, twice := base.Add(seconds*time.Second), 0
+	for now := base; now.Before(end.Add(5 * time.Second)); now = now.Add(time.Duration(100+r.IntN(400)) * time.Millisecond) {
+		for _, n := range nodes {
+			n.limit = 1 + r.IntN(60)
+		}
+		together(t, nodes, func(n *racer) error { return n.claim(ctx, now) })
+		twice += claimedTwice(nodes)
+		together(t, nodes, func(n *racer) error { return n.commit(ctx, now, end) })
+	}
+	if twice == 0 {
+		t.Fatal("no job was claimed by two schedulers in one round: the test did not race")
+	}
 	checkOneRunPerFire(t, s, jobs, seconds)
 }
 
-// scheduleOnce is one pass of a schedule loop: claim, decide, commit.
-func scheduleOnce(ctx context.Context, s sundial.Store, node string, now, end time.Time, r *rand.Rand) error {
-	due, err := s.ClaimDueJobs(ctx, sundial.JobClaim{Node: node, Now: now, Horizon: now, Lease: 5 * time.Second, Limit: 1 + r.IntN(60)})
-	if err != nil {
-		return err
-	}
-	var commits []sundial.FireCommit
-	for _, d := range due {
+// racer is one scheduler in testExactlyOnce.
+type racer struct {
+	s     sundial.Store
+	id    string
+	skew  time.Duration
+	limit int // jobs to claim this round
+	due   []sundial.DueJob
+}
+
+func (n *racer) claim(ctx context.Context, now time.Time) (err error) {
+	now = now.Add(n.skew)
+	n.due, err = n.s.ClaimDueJobs(ctx, sundial.JobClaim{Node: n.id, Now: now, Horizon: now, Lease: 300 * time.Millisecond, Limit: n.limit})
+	return err
+}
+
+// commit decides the claimed jobs' fires up to now (none from end on) and
+// commits them.
+func (n *racer) commit(ctx context.Context, now, end time.Time) error {
+	now = now.Add(n.skew)
+	commits := make([]sundial.FireCommit, len(n.due))
+	for i, d := range n.due {
 		c := sundial.FireCommit{JobID: d.Job.ID, Token: d.Token}
 		next := d.Job.NextFire
 		for !next.IsZero() && !next.After(now) && next.Before(end) {
@@ -66,17 +82,46 @@ func scheduleOnce(ctx context.Context, s sundial.Store, node string, now, end ti
 			next = time.Time{}
 		}
 		c.NextFire = next
-		commits = append(commits, c)
+		commits[i] = c
 	}
-	if r.IntN(10) == 0 {
-		runtimeYield(r)
-	}
-	_, err = s.CommitFires(ctx, commits, now)
+	_, err := n.s.CommitFires(ctx, commits, now)
 	return err
 }
 
-// runtimeYield sleeps a few microseconds so interleavings vary.
-func runtimeYield(r *rand.Rand) { time.Sleep(time.Duration(r.IntN(50)) * time.Microsecond) }
+// claimedTwice counts the jobs that several schedulers hold claims on.
+func claimedTwice(nodes []*racer) int {
+	seen, n := map[string]bool{}, 0
+	for _, nd := range nodes {
+		for _, d := range nd.due {
+			if seen[d.Job.ID] {
+				n++
+			}
+			seen[d.Job.ID] = true
+		}
+	}
+	return n
+}
+
+// together calls fn for every item at once and waits for them all.
+func together[T any](t *testing.T, items []T, fn func(T) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, x := range items {
+		wg.Go(func() {
+			if err := fn(x); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Fatal(err)
+	}
+}
 
 func checkOneRunPerFire(t *testing.T, s sundial.Store, jobs, seconds int) {
 	ctx := context.Background()
@@ -100,4 +145,56 @@ func checkOneRunPerFire(t *testing.T, s sundial.Store, jobs, seconds int) {
 			t.Fatalf("%s has %d runs, want %d", id, len(runs), seconds)
 		}
 	}
+}
+
+// testMaxInstancesRace has four nodes claim the pending runs of a job
+// that allows two at once, all at the same moment: two start, with
+// distinct fencing tokens, and a third only after one of them finishes
+// (DESIGN invariant 3, cluster-wide).
+func testMaxInstancesRace(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	j := job("a", base)
+	j.MaxInstances = 2
+	mustAdd(t, s, j)
+	var pending []*sundial.Run
+	for i := range 20 {
+		pending = append(pending, pendingRun("a", base.Add(-time.Duration(i)*time.Second)))
+	}
+	if _, err := s.AddRuns(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	claimAll := func() []*sundial.Run {
+		var mu sync.Mutex
+		var out []*sundial.Run
+		together(t, []string{"node-0", "node-1", "node-2", "node-3"}, func(node string) error {
+			runs, err := s.ClaimRuns(ctx, sundial.RunClaim{Node: node, Now: base, Horizon: base, Limit: map[string]int{"default": 10}})
+			mu.Lock()
+			out = append(out, runs...)
+			mu.Unlock()
+			return err
+		})
+		return out
+	}
+	started := claimAll()
+	if len(started) != 2 || started[0].Fence == started[1].Fence {
+		t.Fatalf("started %d runs (fences %v), want 2 with distinct fences", len(started), fencesOf(started))
+	}
+	done := started[0].Clone()
+	done.State, done.Finished = sundial.RunSucceeded, base.Add(time.Second)
+	if err := s.FinishRun(ctx, done, nil); err != nil {
+		t.Fatal(err)
+	}
+	more := claimAll()
+	if len(more) != 1 || more[0].Fence <= max(started[0].Fence, started[1].Fence) {
+		t.Fatalf("after one finished: started %d runs (fences %v), want 1 with a fence above %v", len(more), fencesOf(more), fencesOf(started))
+	}
+}
+
+func fencesOf(runs []*sundial.Run) []int64 {
+	out := make([]int64, len(runs))
+	for i, r := range runs {
+		out[i] = r.Fence
+	}
+	return out
 }

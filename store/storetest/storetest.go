@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, newStore) })
+	t.Run("MaxInstancesRace", func(t *testing.T) { testMaxInstancesRace(t, newStore) })
 }
 
 // job returns a valid interval job firing at next.
