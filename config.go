@@ -56,6 +56,12 @@ type Config struct {
 	SlowAfter time.Duration
 	// StackLimit truncates recorded stack traces. Zero means 8 KiB.
 	StackLimit int
+	// Retention bounds the history of finished runs: the node prunes the
+	// store by it every PruneInterval. The zero value prunes nothing (the
+	// memory store still bounds itself; see MemoryConfig).
+	Retention Retention
+	// PruneInterval is how often Retention is applied. Zero means 1 minute.
+	PruneInterval time.Duration
 	// Rand draws jitter. Nil means a randomly seeded source.
 	Rand *rand.Rand
 }
@@ -96,6 +102,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.HeartbeatInterval, 2*time.Second)
 	setDefault(&c.HeartbeatTTL, 10*time.Second)
 	setDefault(&c.JobLease, 30*time.Second)
+	setDefault(&c.PruneInterval, time.Minute)
 	if c.ClaimBatch == 0 {
 		c.ClaimBatch = 1000
 	}
@@ -116,7 +123,8 @@ func (c Config) check() error {
 		name string
 		v    time.Duration
 	}{{"MisfireGrace", c.MisfireGrace}, {"Lookahead", c.Lookahead}, {"PollInterval", c.PollInterval},
-		{"HeartbeatInterval", c.HeartbeatInterval}, {"HeartbeatTTL", c.HeartbeatTTL}, {"JobLease", c.JobLease}, {"SlowAfter", c.SlowAfter}} {
+		{"HeartbeatInterval", c.HeartbeatInterval}, {"HeartbeatTTL", c.HeartbeatTTL}, {"JobLease", c.JobLease}, {"SlowAfter", c.SlowAfter},
+		{"PruneInterval", c.PruneInterval}, {"Retention.MaxAge", c.Retention.MaxAge}} {
 		if d.v < 0 {
 			return invalid(d.name, "%v is negative", d.v)
 		}
@@ -128,6 +136,8 @@ func (c Config) check() error {
 		return invalid("ClaimBatch", "%d is negative", c.ClaimBatch)
 	case c.StackLimit < 0:
 		return invalid("StackLimit", "%d is negative", c.StackLimit)
+	case c.Retention.KeepPerJob < 0:
+		return invalid("Retention.KeepPerJob", "%d is negative", c.Retention.KeepPerJob)
 	}
 	for name, n := range c.Executors {
 		if name == "" || n < 1 {

@@ -10,6 +10,7 @@ const (
 	ReasonShutdown     = "shutdown"      // cut short by Scheduler.Shutdown
 	ReasonCancelled    = "cancelled"     // cancelled by a newer fire (OverlapCancelRunning)
 	ReasonNodeLost     = "node lost"     // its node stopped heartbeating
+	ReasonClaimLost    = "claim lost"    // claimed, but the store's answer never reached the node
 )
 
 // maxFiresPerDecision bounds the fires one decision accounts for; a longer

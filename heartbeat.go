@@ -1,9 +1,14 @@
 package sundial
 
-import "context"
+import (
+	"context"
+	"slices"
+	"time"
+)
 
 // heartbeatLoop heartbeats and recovers lost nodes' runs until ctx is done.
 func (s *Scheduler) heartbeatLoop(ctx context.Context) {
+	var pruned time.Time
 	for {
 		s.sleep(ctx, s.cfg.HeartbeatInterval, nil)
 		if ctx.Err() != nil {
@@ -14,6 +19,22 @@ func (s *Scheduler) heartbeatLoop(ctx context.Context) {
 			continue
 		}
 		s.recoverRuns(ctx)
+		if now := s.clock.Now(); s.cfg.Retention != (Retention{}) && now.Sub(pruned) >= s.cfg.PruneInterval {
+			pruned = now
+			s.prune(ctx, now)
+		}
+	}
+}
+
+// prune applies Config.Retention to the store's history.
+func (s *Scheduler) prune(ctx context.Context, now time.Time) {
+	n, err := s.store.PruneRuns(ctx, s.cfg.Retention, now)
+	if err != nil {
+		s.log.Warn("prune_runs_failed", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("runs_pruned", "count", n)
 	}
 }
 
@@ -41,7 +62,52 @@ func (s *Scheduler) heartbeat(ctx context.Context) error {
 	for _, id := range hb.Cancel {
 		s.worker.cancelRun(id, errCancelled)
 	}
+	s.releaseOrphans(ctx, now)
 	return nil
+}
+
+// releaseOrphans gives back the runs the store counts as running on this
+// node that the node does not hold: claims whose answer was lost (the
+// connection dropped after the store committed). Each is recorded
+// interrupted, never started, and requeued; without this they would hold
+// their job's instance slots forever. A claim younger than the heartbeat
+// TTL is left alone, as its answer may still be on the way.
+func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
+	if s.cfg.Role != RoleAll && s.cfg.Role != RoleWorker {
+		return
+	}
+	held := s.worker.runningIDs()
+	f := RunFilter{States: []RunState{RunRunning}, Limit: 500}
+	for {
+		runs, err := s.store.ListRuns(ctx, f)
+		if err != nil {
+			s.log.Warn("list_running_failed", "err", err)
+			return
+		}
+		for _, r := range runs {
+			if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL && !slices.Contains(held, r.ID) {
+				s.releaseOrphan(r, now)
+			}
+		}
+		if len(runs) < f.Limit {
+			return
+		}
+		f.Before = runs[len(runs)-1].ID
+	}
+}
+
+func (s *Scheduler) releaseOrphan(r *Run, now time.Time) {
+	claimed := r.Started
+	r.State, r.Reason, r.Started, r.Finished = RunInterrupted, ReasonClaimLost, time.Time{}, now
+	retry := requeue(r, now)
+	if err := s.store.FinishRun(context.Background(), r, retry); err != nil {
+		s.log.Warn("release_orphan_failed", "run", r.ID, "err", err)
+		return
+	}
+	s.log.Warn("orphan_released", "run", r.ID, "job", r.JobID, "claimed", claimed)
+	s.emit(Event{Type: EventRunInterrupted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Err: r.Reason, Run: r})
+	s.emit(Event{Type: EventRunRetrying, JobID: retry.JobID, RunID: retry.ID, Scheduled: retry.Scheduled, Attempt: retry.Attempt, Run: retry})
+	wake(s.wakeWorker)
 }
 
 // recoverRuns interrupts the runs of lost nodes and reports what it did.

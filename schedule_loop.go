@@ -93,7 +93,11 @@ func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	}
 	now := s.clock.Now()
 	next, err := s.store.NextFireTime(ctx)
-	if err != nil || next.IsZero() {
+	switch {
+	case err != nil: // look again soon, not after the idle limit
+		s.log.Warn("next_fire_time_failed", "err", err)
+		return now.Add(min(limit, s.cfg.PollInterval))
+	case next.IsZero():
 		return now.Add(limit)
 	}
 	// Wake half a lookahead before the fire must be decided, so deciding

@@ -325,9 +325,32 @@ func TestConfigAndRole(t *testing.T) {
 	}
 	t.Setenv("SUNDIAL_ROLE", "")
 	for _, cfg := range []sundial.Config{{Lookahead: -1}, {Executors: map[string]int{"x": 0}}, {HeartbeatInterval: time.Minute},
-		{ClaimBatch: -1}, {Role: 9}} {
+		{ClaimBatch: -1}, {Role: 9}, {PruneInterval: -1}, {Retention: sundial.Retention{KeepPerJob: -1}},
+		{Retention: sundial.Retention{MaxAge: -time.Hour}}} {
 		if _, err := sundial.New(cfg); !errors.Is(err, sundial.ErrInvalid) {
 			t.Errorf("New(%+v): %v, want ErrInvalid", cfg, err)
 		}
 	}
+}
+
+func TestRetentionPrunesHistory(t *testing.T) {
+	e := setup(t, func(c *sundial.Config) {
+		c.Retention, c.PruneInterval = sundial.Retention{KeepPerJob: 2}, time.Second
+	}, map[string]sundial.TaskFunc{"noop": noop})
+	e.add(t, &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Minute, nil)})
+	for range 5 {
+		e.tick(time.Minute)
+		e.events.Wait(t, sundial.EventJobExecuted, wait)
+	}
+	for range 10 { // a few heartbeats: the pruning runs on the heartbeat loop
+		runs, err := e.store.ListRuns(context.Background(), sundial.RunFilter{JobID: "j"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 2 {
+			return
+		}
+		e.tick(2 * time.Second)
+	}
+	t.Fatal("history was not pruned to the last 2 runs")
 }

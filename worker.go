@@ -31,6 +31,7 @@ type worker struct {
 	cut     []*Run
 	tasks   sync.WaitGroup
 	rec     recorder
+	later   []unrecorded // runs whose recording failed, for the recorder to retry
 }
 
 // claimWindow is how many runs per pool slot the worker may hold claimed
@@ -217,7 +218,10 @@ func (w *worker) launch(a *activeRun) {
 // settle frees the slots of ended runs, handing each straight to its
 // pool's next due run, then records them. It runs on the recorder's
 // goroutine, so tasks that end together never queue on w.mu.
-func (w *worker) settle(ended []*activeRun) {
+func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) {
+	if len(ended) == 0 {
+		return w.recordLater(flush)
+	}
 	now := w.s.clock.Now()
 	start := make([]*activeRun, 0, len(ended))
 	full := false
@@ -244,6 +248,7 @@ func (w *worker) settle(ended []*activeRun) {
 		a.cancel(nil)
 		w.finish(a.run)
 	}
+	return w.recordLater(flush)
 }
 
 // execute runs a due run's task and hands the end to the recorder.
@@ -338,30 +343,6 @@ func (w *worker) end(a *activeRun, err error, stack string) {
 	w.rec.add(a)
 }
 
-// finish records an ended run, schedules a retry when the job allows one,
-// and reports it. It runs on the recorder's goroutine.
-func (w *worker) finish(r *Run) {
-	s := w.s
-	var retry *Run
-	switch {
-	case r.Started.IsZero():
-		retry = requeue(r, r.Finished) // never started: nothing ran, so it runs again
-	case r.State != RunSucceeded:
-		job, _ := s.store.GetJob(context.Background(), r.JobID)
-		retry = PlanRetry(job, r, r.Finished)
-	}
-	if err := w.record(r, retry); err != nil {
-		s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "err", err)
-		return
-	}
-	if r.Reason == ReasonShutdown && !r.Started.IsZero() {
-		w.mu.Lock()
-		w.cut = append(w.cut, r.Clone())
-		w.mu.Unlock()
-	}
-	w.report(r, retry)
-}
-
 // outcome classifies how a run ended. A run that never started (the
 // scheduler stopped first) is interrupted; a task that returned nil
 // succeeded, even if its context was cancelled meanwhile.
@@ -390,19 +371,6 @@ func reasonOf(cause error) string {
 		return ReasonCancelled
 	}
 	return ReasonNodeLost
-}
-
-// record writes the outcome, retrying store errors for a while.
-func (w *worker) record(r, retry *Run) error {
-	var err error
-	for attempt := range 8 {
-		if err = w.s.store.FinishRun(context.Background(), r, retry); err == nil ||
-			errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
-			return err
-		}
-		time.Sleep(time.Duration(50<<attempt) * time.Millisecond) // store backoff, in real time
-	}
-	return err
 }
 
 func (w *worker) report(r, retry *Run) {

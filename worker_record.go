@@ -1,6 +1,11 @@
 package sundial
 
-import "sync"
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
 
 // recorder settles ended runs (frees their slots, writes them to the
 // store) on one goroutine of its own, in batches, in the order they ended.
@@ -13,16 +18,21 @@ type recorder struct {
 	closed bool
 	wake   chan struct{}
 	done   chan struct{} // nil until started
+	clock  Clock         // times the retries of store writes
 }
 
-// start runs the recorder until close; settle handles each batch.
-func (rc *recorder) start(settle func([]*activeRun)) {
+// start runs the recorder until close. settle handles each batch (and
+// is called with none when a retry falls due, or to flush every retry at
+// once on close); it returns how soon it wants to be called again to
+// retry a store write, zero for no retry.
+func (rc *recorder) start(clock Clock, settle func(batch []*activeRun, flush bool) time.Duration) {
+	rc.clock = clock
 	rc.wake = make(chan struct{}, 1)
 	rc.done = make(chan struct{})
 	go rc.loop(settle)
 }
 
-func (rc *recorder) loop(settle func([]*activeRun)) {
+func (rc *recorder) loop(settle func(batch []*activeRun, flush bool) time.Duration) {
 	defer close(rc.done)
 	var batch []*activeRun
 	for {
@@ -30,14 +40,24 @@ func (rc *recorder) loop(settle func([]*activeRun)) {
 		batch, rc.queue = rc.queue, batch[:0]
 		closed := rc.closed
 		rc.mu.Unlock()
+		retryIn := settle(batch, closed)
 		if len(batch) > 0 {
-			settle(batch)
 			clear(batch)
+			continue
 		}
-		if len(batch) == 0 {
-			if closed {
-				return
+		switch {
+		case retryIn > 0 && closed:
+			time.Sleep(50 * time.Millisecond) // flushing on shutdown, in real time: tries are bounded
+		case retryIn > 0:
+			t := rc.clock.NewTimer(retryIn)
+			select {
+			case <-rc.wake:
+			case <-t.C():
 			}
+			t.Stop()
+		case closed:
+			return
+		default:
 			<-rc.wake
 		}
 	}
@@ -64,4 +84,86 @@ func (rc *recorder) close() {
 	rc.mu.Unlock()
 	wake(rc.wake)
 	<-rc.done
+}
+
+// unrecorded is an ended run whose store write failed, waiting to be
+// tried again.
+type unrecorded struct {
+	run, retry *Run
+	attempts   int
+	at         time.Time // the next try, on the scheduler's clock
+}
+
+// maxRecordAttempts bounds the tries to write one run's end.
+const maxRecordAttempts = 8
+
+// finish plans the retry of an ended run and records it. It runs on the
+// recorder's goroutine.
+func (w *worker) finish(r *Run) {
+	var retry *Run
+	switch {
+	case r.Started.IsZero():
+		retry = requeue(r, r.Finished) // never started: nothing ran, so it runs again
+	case r.State != RunSucceeded:
+		job, _ := w.s.store.GetJob(context.Background(), r.JobID)
+		retry = PlanRetry(job, r, r.Finished)
+	}
+	w.record(unrecorded{run: r, retry: retry})
+}
+
+// record writes a run's end, then reports it. A store error that may pass
+// puts it on w.later, with backoff, so one failing write never holds up
+// the runs that end after it.
+func (w *worker) record(u unrecorded) {
+	r := u.run
+	err := w.s.store.FinishRun(context.Background(), r, u.retry)
+	if err != nil && u.attempts > 0 && errors.Is(err, ErrConflict) && w.wroteEarlier(r) {
+		err = nil // an earlier try reached the store; its answer was lost
+	}
+	switch {
+	case err == nil:
+		if r.Reason == ReasonShutdown && !r.Started.IsZero() {
+			w.mu.Lock()
+			w.cut = append(w.cut, r.Clone())
+			w.mu.Unlock()
+		}
+		w.report(r, u.retry)
+	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
+		w.s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "attempts", u.attempts+1, "err", err)
+	default:
+		u.attempts++
+		u.at = w.s.clock.Now().Add(time.Duration(50<<u.attempts) * time.Millisecond)
+		w.later = append(w.later, u)
+	}
+}
+
+// wroteEarlier reports whether the store holds r's end as r says.
+func (w *worker) wroteEarlier(r *Run) bool {
+	got, err := w.s.store.GetRun(context.Background(), r.ID)
+	return err == nil && got.State == r.State && got.Node == r.Node && got.Finished.Equal(r.Finished)
+}
+
+// recordLater retries the writes that are due (all of them when flush)
+// and returns how long until the next one, zero if none is left.
+func (w *worker) recordLater(flush bool) time.Duration {
+	if len(w.later) == 0 {
+		return 0
+	}
+	now := w.s.clock.Now()
+	waiting := w.later
+	w.later = nil
+	for _, u := range waiting {
+		if u.at.After(now) && !flush {
+			w.later = append(w.later, u)
+		} else {
+			w.record(u)
+		}
+	}
+	var next time.Duration
+	for _, u := range w.later {
+		if d := max(u.at.Sub(now), time.Millisecond); next == 0 || d < next {
+			next = d
+		}
+	}
+	return next
 }
