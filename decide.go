@@ -22,6 +22,7 @@ type fireInput struct {
 	due          DueJob
 	now, horizon time.Time
 	grace        time.Duration                     // effective misfire grace
+	overdue      time.Duration                     // how late a pending run may be and still not count against a fire ahead
 	jitter       func(time.Duration) time.Duration // draws a delay below its argument
 	newID        func() string
 }
@@ -110,14 +111,19 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 		limit = int(^uint(0) >> 1)
 	}
 	// A fire decided ahead of its time (lookahead) does not count the runs
-	// running now: they usually end before it is due, and ClaimRuns holds
-	// it back if they do not. Fires already due count them.
-	waiting := in.due.Pending
+	// running now, nor pending runs not yet overdue: they usually start and
+	// end before it is due, and ClaimRuns holds it back if they do not.
+	// Fires already due count them all.
+	queued := in.due.Pending
+	if pd := in.due.PendingDue; queued > 0 && !pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) {
+		queued = 0
+	}
+	waiting := 0
 	cancellable := in.due.Running
 	for _, f := range fires {
-		active := waiting
+		active := waiting + queued
 		if !f.After(in.now) {
-			active += len(in.due.Running)
+			active = waiting + in.due.Pending + len(in.due.Running)
 		}
 		switch {
 		case active < limit:

@@ -89,3 +89,27 @@ func TestDecideJitter(t *testing.T) {
 		t.Errorf("jittered run = %+v", r)
 	}
 }
+
+// TestDecideOverduePending: a fire decided ahead counts a pending run
+// against MaxInstances only once that run is overdue; until then it is on
+// its way to a worker (at 50,000 fires/s the previous second's run is often
+// still pending when the next fire is decided).
+func TestDecideOverduePending(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := t0.Add(59 * time.Second)
+	for _, tt := range []struct {
+		pendingDue time.Time
+		want       string
+	}{
+		{now.Add(-100 * time.Millisecond), "pending@1 next@2"},
+		{now.Add(-2 * time.Second), "skipped@1(max instances) next@2"},
+	} {
+		job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0}), NextFire: t0.Add(time.Minute)}
+		c, err := decideFires(fireInput{due: DueJob{Job: job, Pending: 1, PendingDue: tt.pendingDue},
+			now: now, horizon: now.Add(time.Second), grace: time.Hour, overdue: 500 * time.Millisecond,
+			newID: func() string { return "x" }})
+		if got := describeCommit(c, t0); err != nil || got != tt.want {
+			t.Errorf("pending due %s: got %s, %v; want %s", tt.pendingDue.Format(time.TimeOnly), got, err, tt.want)
+		}
+	}
+}

@@ -62,7 +62,10 @@ func (s *Scheduler) heartbeat(ctx context.Context) error {
 	for _, id := range hb.Cancel {
 		s.worker.cancelRun(id, errCancelled)
 	}
-	s.releaseOrphans(ctx, now)
+	if now.Sub(s.orphansSeen) >= s.cfg.HeartbeatTTL { // an orphan waits a TTL anyway
+		s.orphansSeen = now
+		s.releaseOrphans(ctx, now)
+	}
 	return nil
 }
 

@@ -32,16 +32,16 @@ type MemoryStore struct {
 	claimed  timeHeap[*memJob] // claimed jobs, by lease expiry
 	claimSeq int64
 
-	runs     map[string]*memRun
-	keys     map[runKey]string             // the exactly-once key → run ID
-	pending  map[string]*timeHeap[*memRun] // per executor, by Due
-	pendingN map[string]int                // pending runs per job
-	running  map[string][]*memRun          // per job, oldest first
-	fences   map[string]int64              // last fencing token per job ID
-	history  map[string][]*memRun          // finished runs per job, oldest first
-	finished []*memRun                     // every finished run, oldest first (for MaxRuns)
-	nFinish  int                           // finished runs still kept
-	nodes    map[string]time.Time          // node ID → heartbeat expiry
+	runs      map[string]*memRun
+	keys      map[runKey]string             // the exactly-once key → run ID
+	pending   map[string]*timeHeap[*memRun] // per executor, by Due
+	pendingOf map[string][]*memRun          // pending runs per job
+	running   map[string][]*memRun          // per job, oldest first
+	fences    map[string]int64              // last fencing token per job ID
+	history   map[string][]*memRun          // finished runs per job, oldest first
+	finished  []*memRun                     // every finished run, oldest first (for MaxRuns)
+	nFinish   int                           // finished runs still kept
+	nodes     map[string]time.Time          // node ID → heartbeat expiry
 
 	locs    locTable // the time zones of packed jobs
 	scratch []byte   // pack's buffer
@@ -83,19 +83,19 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg.MaxRuns = 100000
 	}
 	return &MemoryStore{
-		cfg:      cfg,
-		jobs:     map[string]*memJob{},
-		due:      timeHeap[*memJob]{less: (*memJob).nextBefore, index: func(j *memJob) *int32 { return &j.dueIdx }},
-		claimed:  timeHeap[*memJob]{less: claimsBefore, index: func(j *memJob) *int32 { return &j.extra.claimIdx }},
-		runs:     map[string]*memRun{},
-		keys:     map[runKey]string{},
-		pending:  map[string]*timeHeap[*memRun]{},
-		pendingN: map[string]int{},
-		running:  map[string][]*memRun{},
-		fences:   map[string]int64{},
-		history:  map[string][]*memRun{},
-		nodes:    map[string]time.Time{},
-		subs:     map[int]func(Notice){},
+		cfg:       cfg,
+		jobs:      map[string]*memJob{},
+		due:       timeHeap[*memJob]{less: (*memJob).nextBefore, index: func(j *memJob) *int32 { return &j.dueIdx }},
+		claimed:   timeHeap[*memJob]{less: claimsBefore, index: func(j *memJob) *int32 { return &j.extra.claimIdx }},
+		runs:      map[string]*memRun{},
+		keys:      map[runKey]string{},
+		pending:   map[string]*timeHeap[*memRun]{},
+		pendingOf: map[string][]*memRun{},
+		running:   map[string][]*memRun{},
+		fences:    map[string]int64{},
+		history:   map[string][]*memRun{},
+		nodes:     map[string]time.Time{},
+		subs:      map[int]func(Notice){},
 	}
 }
 

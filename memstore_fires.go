@@ -57,7 +57,7 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(j)
 		out = append(out, DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
-			Pending: m.pendingN[j.id], Token: m.claimSeq})
+			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Token: m.claimSeq})
 	}
 	return out, nil
 }
@@ -152,7 +152,9 @@ func checkRun(r *Run) error {
 	return nil
 }
 
-// insertRuns stores copies of the runs whose key is new and returns them.
+// insertRuns stores copies of the runs whose key is new and returns
+// those it inserted: the caller's own runs, which the store does not keep
+// (a copy, with Created set, where the caller left Created zero).
 func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 	var out []*Run
 	for _, r := range runs {
@@ -163,16 +165,17 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		mr := &memRun{run: r.Clone(), idx: -1}
 		if mr.run.Created.IsZero() {
 			mr.run.Created = now
+			r = mr.run.Clone()
 		}
 		m.keys[k] = r.ID
 		m.runs[r.ID] = mr
 		if mr.run.State == RunPending {
 			m.pendingHeap(mr.run.Executor).add(mr)
-			m.pendingN[r.JobID]++
+			m.pendingOf[r.JobID] = append(m.pendingOf[r.JobID], mr)
 		} else {
 			m.archive(mr)
 		}
-		out = append(out, mr.run.Clone())
+		out = append(out, r)
 	}
 	return out
 }
@@ -190,3 +193,14 @@ func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
 }
 
 func dueBefore(a, b *memRun) bool { return a.run.Due.Before(b.run.Due) }
+
+// pendingDue is the earliest Due among a job's pending runs.
+func (m *MemoryStore) pendingDue(jobID string) time.Time {
+	var first time.Time
+	for _, mr := range m.pendingOf[jobID] {
+		if first.IsZero() || mr.run.Due.Before(first) {
+			first = mr.run.Due
+		}
+	}
+	return first
+}

@@ -60,9 +60,9 @@ func (m *MemoryStore) instances(jobID string) int {
 
 func (m *MemoryStore) start(mr *memRun, c RunClaim) {
 	r := mr.run
-	m.pendingN[r.JobID]--
-	if m.pendingN[r.JobID] <= 0 {
-		delete(m.pendingN, r.JobID)
+	m.pendingOf[r.JobID] = removeRun(m.pendingOf[r.JobID], mr)
+	if len(m.pendingOf[r.JobID]) == 0 {
+		delete(m.pendingOf, r.JobID)
 	}
 	m.fences[r.JobID]++
 	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, m.fences[r.JobID]
@@ -108,19 +108,24 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 }
 
 func (m *MemoryStore) stopRunning(mr *memRun) {
-	rs := m.running[mr.run.JobID]
-	for i, x := range rs {
-		if x == mr {
-			rs = append(rs[:i:i], rs[i+1:]...)
-			break
-		}
-	}
+	rs := removeRun(m.running[mr.run.JobID], mr)
 	if len(rs) == 0 {
 		delete(m.running, mr.run.JobID)
 	} else {
 		m.running[mr.run.JobID] = rs
 	}
 	mr.cancel = false
+}
+
+// removeRun returns rs without mr, keeping the order, in a new array (the
+// old one may be shared with a caller's copy).
+func removeRun(rs []*memRun, mr *memRun) []*memRun {
+	for i, x := range rs {
+		if x == mr {
+			return append(rs[:i:i], rs[i+1:]...)
+		}
+	}
+	return rs
 }
 
 // archive adds a finished run to the history, evicting the oldest beyond
@@ -205,11 +210,11 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	}
 	m.mu.Lock()
 	var all []*Run
-	for _, mr := range m.runs {
-		if f.matches(mr.run) {
-			all = append(all, mr.run)
+	m.eachCandidate(f, func(r *Run) {
+		if f.matches(r) {
+			all = append(all, r)
 		}
-	}
+	})
 	sort.Slice(all, func(i, j int) bool { return runBefore(all[i], all[j]) })
 	if b := m.runs[f.Before]; f.Before != "" && b != nil {
 		all = all[sort.Search(len(all), func(i int) bool { return runBefore(b.run, all[i]) }):]
@@ -223,6 +228,24 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	}
 	m.mu.Unlock()
 	return out, nil
+}
+
+// eachCandidate calls fn for the runs f may select: only the running ones
+// when it asks for nothing else (the heartbeat's question, every beat),
+// else every run.
+func (m *MemoryStore) eachCandidate(f RunFilter, fn func(*Run)) {
+	switch {
+	case len(f.States) == 1 && f.States[0] == RunRunning:
+		for _, rs := range m.running {
+			for _, mr := range rs {
+				fn(mr.run)
+			}
+		}
+	default:
+		for _, mr := range m.runs {
+			fn(mr.run)
+		}
+	}
 }
 
 // runBefore orders runs newest Scheduled first, then newest ID first.

@@ -49,7 +49,8 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	commits := make([]FireCommit, len(due))
 	newID := func() string { return NewRunID(now) }
 	for i, d := range due {
-		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job), jitter: s.jitter, newID: newID})
+		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job),
+			overdue: s.cfg.Lookahead / 2, jitter: s.jitter, newID: newID})
 		if err != nil {
 			s.log.Error("trigger_failed", "job", d.Job.ID, "err", err)
 		}

@@ -33,6 +33,8 @@ type Scheduler struct {
 	started  time.Time
 	lastBeat time.Time // last heartbeat the store accepted
 
+	orphansSeen time.Time // last look for lost claims (heartbeat loop only)
+
 	wakeSchedule chan struct{}
 	wakeWorker   chan struct{}
 }

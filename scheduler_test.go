@@ -297,13 +297,13 @@ func sendReport(context.Context, *sundial.Run) error { return nil }
 func TestScheduleDeclaresJobsInCode(t *testing.T) {
 	e := setup(t, nil, nil)
 	ctx := context.Background()
-	j, err := e.s.Schedule(ctx, sendReport, sundial.MustCron("0 * * * *", nil), nil)
+	j, err := e.s.Schedule(ctx, sendReport, sundial.MustCron("30 * * * *", nil), nil) // not due at t0
 	if err != nil || j.ID != "sundial_test.sendReport" {
 		t.Fatalf("Schedule = %v, %v", j, err)
 	}
 	// A restart re-declares the same job: replaced, not duplicated, next
 	// fire kept.
-	again, err := e.s.Schedule(ctx, sendReport, sundial.MustCron("0 * * * *", nil), nil)
+	again, err := e.s.Schedule(ctx, sendReport, sundial.MustCron("30 * * * *", nil), nil)
 	if err != nil || again.Version != 2 || !again.NextFire.Equal(j.NextFire) {
 		t.Errorf("re-declared: %+v, %v", again, err)
 	}

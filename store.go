@@ -111,7 +111,11 @@ type DueJob struct {
 	Job     *Job
 	Running []*Run // its runs running now, cluster-wide, oldest first
 	Pending int    // its runs waiting to start
-	Token   int64  // the claim; CommitFires presents it
+	// PendingDue is the earliest Due among its pending runs (zero when
+	// none): a fire decided ahead of time counts pending runs against
+	// MaxInstances only once they are overdue.
+	PendingDue time.Time
+	Token      int64 // the claim; CommitFires presents it
 }
 
 // FireCommit is the schedule loop's decision for one claimed job.

@@ -152,7 +152,7 @@ func addActiveRuns(ctx context.Context, tx *sql.Tx, due []sundial.DueJob) error 
 }
 
 func addPending(ctx context.Context, tx *sql.Tx, due []sundial.DueJob, index map[string]int, in string, args []any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT job_id, count(*) FROM runs
+	rows, err := tx.QueryContext(ctx, `SELECT job_id, count(*), min(due) FROM runs
 		WHERE state = 1 AND job_id IN (`+in+`) GROUP BY job_id`, args...)
 	if err != nil {
 		return err
@@ -161,10 +161,11 @@ func addPending(ctx context.Context, tx *sql.Tx, due []sundial.DueJob, index map
 	for rows.Next() {
 		var id string
 		var n int
-		if err := rows.Scan(&id, &n); err != nil {
+		var first time.Time
+		if err := rows.Scan(&id, &n, timeScan{&first}); err != nil {
 			return err
 		}
-		due[index[id]].Pending = n
+		due[index[id]].Pending, due[index[id]].PendingDue = n, first
 	}
 	return rows.Err()
 }
