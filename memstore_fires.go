@@ -82,21 +82,31 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
 	out := make([]CommitResult, len(commits))
 	var notices []Notice
-	for i, c := range commits {
-		out[i] = m.commit(c, now)
-		if !out[i].Lost {
-			notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: c.JobID, NextFire: c.NextFire})
-			if len(out[i].Inserted) > 0 {
-				notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: c.JobID})
+	for start := 0; start < len(commits); start += commitSlice {
+		// Each commit is atomic on its own; releasing the lock between
+		// slices lets workers claim and finish runs during a large batch.
+		m.mu.Lock()
+		for i := start; i < min(start+commitSlice, len(commits)); i++ {
+			c := commits[i]
+			out[i] = m.commit(c, now)
+			if !out[i].Lost {
+				notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: c.JobID, NextFire: c.NextFire})
+				if len(out[i].Inserted) > 0 {
+					notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: c.JobID})
+				}
 			}
 		}
+		m.mu.Unlock()
 	}
+	m.mu.Lock()
 	m.unlock(notices)
 	return out, nil
 }
+
+// commitSlice is how many commits CommitFires applies per hold of the lock.
+const commitSlice = 64
 
 func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 	mj := m.jobs[c.JobID]

@@ -72,6 +72,7 @@ func (w *worker) addPool(pool string, size int) {
 func (w *worker) loop(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
+		w.launchDue() // what is due starts before the store is asked for more
 		n, err := w.claim(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
