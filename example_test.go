@@ -57,9 +57,11 @@ func Example_intervalJob() {
 	ran := make(chan struct{})
 	s.Handle("poll", func(ctx context.Context, run *sundial.Run) error {
 		fmt.Println("poll at +", run.Scheduled.Sub(start))
-		ran <- struct{}{}
 		return nil
 	})
+	// Go on once each run is recorded, so the next fire never finds the
+	// previous run still counted as running.
+	s.Subscribe(sundial.EventJobExecuted, func(sundial.Event) { ran <- struct{}{} })
 	ctx := context.Background()
 	s.AddJob(ctx, &sundial.Job{ID: "poll", Task: "poll", Trigger: sundial.MustEvery(30*time.Second, nil)}, nil)
 	s.Start(ctx)

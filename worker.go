@@ -235,7 +235,6 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 		}
 		full = full || w.claimed[a.pool] >= size*claimWindow
 		w.claimed[a.pool]--
-		delete(w.active, a.run.ID)
 		if saturated { // a due run may be waiting for this slot
 			w.launchReady(a.pool, now, &start)
 		}

@@ -122,18 +122,27 @@ func (w *worker) record(u unrecorded) {
 	}
 	switch {
 	case err == nil:
-		if r.Reason == ReasonShutdown && !r.Started.IsZero() {
-			w.mu.Lock()
-			w.cut = append(w.cut, r.Clone())
-			w.mu.Unlock()
-		}
+		w.forget(r, true)
 		w.report(r, u.retry)
 	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
+		w.forget(r, false)
 		w.s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "attempts", u.attempts+1, "err", err)
 	default:
 		u.attempts++
 		u.at = w.s.clock.Now().Add(time.Duration(50<<u.attempts) * time.Millisecond)
 		w.later = append(w.later, u)
+	}
+}
+
+// forget drops a run from the node's active set once its end is written
+// (or given up on): until then the node still reports it as its own, so
+// the store's view and the heartbeat's agree.
+func (w *worker) forget(r *Run, recorded bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.active, r.ID)
+	if recorded && r.Reason == ReasonShutdown && !r.Started.IsZero() {
+		w.cut = append(w.cut, r.Clone())
 	}
 }
 
