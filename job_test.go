@@ -192,3 +192,31 @@ func TestNewRunID(t *testing.T) {
 		t.Errorf("ids %q %q: want 26 characters, unique, sorted by time", a, b)
 	}
 }
+
+func TestRunCheckNew(t *testing.T) {
+	ok := Run{ID: "r", JobID: "j", Attempt: 1, State: RunPending}
+	if err := ok.CheckNew(); err != nil {
+		t.Fatalf("a good run: %v", err)
+	}
+	for _, tt := range []struct {
+		edit  func(*Run)
+		field string
+	}{
+		{func(r *Run) { r.ID = "" }, "run.id"},
+		{func(r *Run) { r.JobID = "" }, "run.job_id"},
+		{func(r *Run) { r.Attempt = 0 }, "run.attempt"},
+		{func(r *Run) { r.State = RunRunning }, "run.state"},
+		{func(r *Run) { r.State = 0 }, "run.state"},
+	} {
+		r := ok
+		tt.edit(&r)
+		var fe *FieldError
+		if err := r.CheckNew(); !errors.As(err, &fe) || fe.Field != tt.field {
+			t.Errorf("%+v: %v, want a field error on %s", r, err, tt.field)
+		}
+	}
+	var nilRun *Run
+	if err := nilRun.CheckNew(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("nil run: %v", err)
+	}
+}

@@ -132,7 +132,7 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 		return nil, err
 	}
 	for _, r := range runs {
-		if err := checkRun(r); err != nil {
+		if err := r.CheckNew(); err != nil {
 			return nil, err
 		}
 	}
@@ -144,22 +144,6 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 	}
 	m.unlock(notices)
 	return inserted, nil
-}
-
-func checkRun(r *Run) error {
-	switch {
-	case r == nil:
-		return invalid("run", "nil")
-	case r.ID == "":
-		return invalid("run.id", "missing")
-	case r.JobID == "":
-		return invalid("run.job_id", "missing")
-	case r.Attempt < 1:
-		return invalid("run.attempt", "%d is below 1", r.Attempt)
-	case r.State != RunPending && !r.State.Final():
-		return invalid("run.state", "a new run must be pending or final, not %s", r.State)
-	}
-	return nil
 }
 
 // insertRuns stores copies of the runs whose key is new and returns

@@ -76,13 +76,8 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if run == nil || !run.State.Final() {
-		return invalid("run.state", "FinishRun needs a final state")
-	}
-	if retry != nil {
-		if err := checkRun(retry); err != nil {
-			return err
-		}
+	if err := CheckFinish(run, retry); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	mr := m.runs[run.ID]

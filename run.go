@@ -103,6 +103,37 @@ func (r *Run) Clone() *Run {
 	return &c
 }
 
+// CheckNew reports, as a *FieldError naming the field, why r cannot be
+// inserted as a new run (by AddRuns, CommitFires or FinishRun's retry):
+// every store makes the same checks with it.
+func (r *Run) CheckNew() error {
+	switch {
+	case r == nil:
+		return invalid("run", "nil")
+	case r.ID == "":
+		return invalid("run.id", "missing")
+	case r.JobID == "":
+		return invalid("run.job_id", "missing")
+	case r.Attempt < 1:
+		return invalid("run.attempt", "%d is below 1", r.Attempt)
+	case r.State != RunPending && !r.State.Final():
+		return invalid("run.state", "a new run must be pending or final, not %s", r.State)
+	}
+	return nil
+}
+
+// CheckFinish reports, as a *FieldError, why a store's FinishRun cannot
+// take run (it needs a final state) and retry (a valid new run, or nil).
+func CheckFinish(run, retry *Run) error {
+	if run == nil || !run.State.Final() {
+		return invalid("run.state", "FinishRun needs a final state")
+	}
+	if retry != nil {
+		return retry.CheckNew()
+	}
+	return nil
+}
+
 // NewRunID returns a new run ID: 26 characters of Crockford base32, the
 // first 10 the creation time in milliseconds, so IDs sort by creation.
 func NewRunID(now time.Time) string {

@@ -65,9 +65,10 @@ type Store interface {
 	// runs running, cluster-wide. Runs of removed jobs still run.
 	ClaimRuns(ctx context.Context, c RunClaim) ([]*Run, error)
 	// FinishRun records a running run's end (State, Finished, Error,
-	// Stack) and, atomically with it, inserts retry (the next attempt) when
-	// not nil. It fails with ErrConflict when the run is no longer running
-	// on run.Node (it was recovered as interrupted meanwhile).
+	// Stack, Reason, and Started: zero when the task never began) and,
+	// atomically with it, inserts retry (the next attempt) when not nil.
+	// It fails with ErrConflict when the run is no longer running on
+	// run.Node (it was recovered as interrupted meanwhile).
 	FinishRun(ctx context.Context, run *Run, retry *Run) error
 	// GetRun returns a run by ID, or ErrNotFound.
 	GetRun(ctx context.Context, id string) (*Run, error)

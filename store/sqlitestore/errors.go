@@ -79,20 +79,3 @@ func checkJob(ctx context.Context, job *sundial.Job) error {
 	}
 	return job.Validate()
 }
-
-// checkRun makes the memory store's checks of a run to insert.
-func checkRun(r *sundial.Run) error {
-	switch {
-	case r == nil:
-		return invalid("run", "nil")
-	case r.ID == "":
-		return invalid("run.id", "missing")
-	case r.JobID == "":
-		return invalid("run.job_id", "missing")
-	case r.Attempt < 1:
-		return invalid("run.attempt", "%d is below 1", r.Attempt)
-	case r.State != sundial.RunPending && !r.State.Final():
-		return invalid("run.state", "a new run must be pending or final, not %s", r.State)
-	}
-	return nil
-}

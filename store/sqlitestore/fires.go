@@ -151,7 +151,7 @@ func (s *Store) AddRuns(ctx context.Context, runs []*sundial.Run) ([]*sundial.Ru
 		return nil, err
 	}
 	for _, r := range runs {
-		if err := checkRun(r); err != nil {
+		if err := r.CheckNew(); err != nil {
 			return nil, err
 		}
 	}

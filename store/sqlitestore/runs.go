@@ -162,7 +162,7 @@ func (cl *runClaimer) slotsOf(jobID string) (*slots, error) {
 }
 
 // FinishRun records a running run's end (State, Finished, Error, Stack,
-// Reason, and Started when set) and, in the same transaction, inserts
+// Reason, and Started: zero when the task never began) and, in the same transaction, inserts
 // retry when not nil. It fails with a *sundial.FieldError for a state
 // that is not final or an invalid retry, an error matching
 // sundial.ErrNotFound for an unknown run, and one matching
@@ -171,13 +171,8 @@ func (s *Store) FinishRun(ctx context.Context, run *sundial.Run, retry *sundial.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if run == nil || !run.State.Final() {
-		return invalid("run.state", "FinishRun needs a final state")
-	}
-	if retry != nil {
-		if err := checkRun(retry); err != nil {
-			return err
-		}
+	if err := sundial.CheckFinish(run, retry); err != nil {
+		return err
 	}
 	var jobID string
 	var retried []*sundial.Run
@@ -219,7 +214,7 @@ func (w *txWriter) finish(run *sundial.Run) (string, error) {
 		return "", err
 	}
 	_, err = w.tx.ExecContext(w.ctx, `UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
-		started = coalesce(?, started), cancel = 0, archived = ? WHERE id = ?`,
-		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, nullTime(run.Started), seq, run.ID)
+		started = ?, cancel = 0, archived = ? WHERE id = ?`,
+		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq, run.ID)
 	return jobID, err
 }

@@ -11,29 +11,34 @@ import (
 	"github.com/sundialhq/sundial"
 )
 
-// testExactlyOnce races several schedulers on one store: 200 jobs firing
-// every second for a simulated minute. Their clocks disagree by up to 2 s
-// and their leases are short, and each round all of them claim at once,
-// then all commit at once, so a scheduler often claims jobs whose lease
-// expired by its clock while the one that claimed them first has yet to
-// commit. The test fails if that never happened (it did not race), and
-// unless every fire has exactly one run.
 func testExactlyOnce(t *testing.T, newStore NewStore) {
-	const (
-		schedulers = 4
-		jobs       = 200
-		seconds    = 60
-	)
 	s := newStore(t)
+	ExactlyOnce(t, []sundial.Store{s, s, s, s})
+}
+
+// ExactlyOnce races one scheduler per store in stores (the same store
+// several times, or several handles on one database, as processes would
+// hold): 200 jobs firing every second for a simulated minute. Their clocks
+// disagree by up to 2 s and their leases are short, and each round all of
+// them claim at once, then all commit at once, so a scheduler often claims
+// jobs whose lease expired by its clock while the one that claimed them
+// first has yet to commit. It fails if that never happened (it did not
+// race), and unless every fire has exactly one run. The stores must start
+// empty.
+func ExactlyOnce(t *testing.T, stores []sundial.Store) {
+	const (
+		jobs    = 200
+		seconds = 60
+	)
 	ctx := context.Background()
 	for i := range jobs {
 		j := job(fmt.Sprintf("job-%03d", i), base)
 		j.Trigger = sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: base})
-		mustAdd(t, s, j)
+		mustAdd(t, stores[i%len(stores)], j)
 	}
 	r := rand.New(rand.NewPCG(1, 7))
-	nodes := make([]*racer, schedulers)
-	for n := range nodes {
+	nodes := make([]*racer, len(stores))
+	for n, s := range stores {
 		nodes[n] = &racer{s: s, id: fmt.Sprint("node-", n), skew: time.Duration(r.IntN(2000)) * time.Millisecond}
 	}
 	end, twice := base.Add(seconds*time.Second), 0
@@ -48,7 +53,7 @@ func testExactlyOnce(t *testing.T, newStore NewStore) {
 	if twice == 0 {
 		t.Fatal("no job was claimed by two schedulers in one round: the test did not race")
 	}
-	checkOneRunPerFire(t, s, jobs, seconds)
+	checkOneRunPerFire(t, stores[0], jobs, seconds)
 }
 
 // racer is one scheduler in testExactlyOnce.
@@ -147,13 +152,18 @@ func checkOneRunPerFire(t *testing.T, s sundial.Store, jobs, seconds int) {
 	}
 }
 
-// testMaxInstancesRace has four nodes claim the pending runs of a job
-// that allows two at once, all at the same moment: two start, with
-// distinct fencing tokens, and a third only after one of them finishes
-// (DESIGN invariant 3, cluster-wide).
 func testMaxInstancesRace(t *testing.T, newStore NewStore) {
-	ctx := context.Background()
 	s := newStore(t)
+	MaxInstancesRace(t, []sundial.Store{s, s, s, s})
+}
+
+// MaxInstancesRace has one node per store claim the pending runs of a
+// job that allows two at once, all at the same moment: two start, with
+// distinct fencing tokens, and a third only after one of them finishes
+// (DESIGN invariant 3, cluster-wide). The stores must start empty.
+func MaxInstancesRace(t *testing.T, stores []sundial.Store) {
+	ctx := context.Background()
+	s := stores[0]
 	j := job("a", base)
 	j.MaxInstances = 2
 	mustAdd(t, s, j)
@@ -167,8 +177,12 @@ func testMaxInstancesRace(t *testing.T, newStore NewStore) {
 	claimAll := func() []*sundial.Run {
 		var mu sync.Mutex
 		var out []*sundial.Run
-		together(t, []string{"node-0", "node-1", "node-2", "node-3"}, func(node string) error {
-			runs, err := s.ClaimRuns(ctx, sundial.RunClaim{Node: node, Now: base, Horizon: base, Limit: map[string]int{"default": 10}})
+		nodes := make([]int, len(stores))
+		for i := range nodes {
+			nodes[i] = i
+		}
+		together(t, nodes, func(n int) error {
+			runs, err := stores[n].ClaimRuns(ctx, sundial.RunClaim{Node: fmt.Sprint("node-", n), Now: base, Horizon: base, Limit: map[string]int{"default": 10}})
 			mu.Lock()
 			out = append(out, runs...)
 			mu.Unlock()
@@ -182,7 +196,7 @@ func testMaxInstancesRace(t *testing.T, newStore NewStore) {
 	}
 	done := started[0].Clone()
 	done.State, done.Finished = sundial.RunSucceeded, base.Add(time.Second)
-	if err := s.FinishRun(ctx, done, nil); err != nil {
+	if err := stores[len(stores)-1].FinishRun(ctx, done, nil); err != nil {
 		t.Fatal(err)
 	}
 	more := claimAll()

@@ -55,6 +55,22 @@ func testRuns(t *testing.T, newStore NewStore) {
 			t.Errorf("finishing twice: %v, want ErrConflict", err)
 		}
 	})
+	t.Run("NeverStarted", func(t *testing.T) {
+		// A run claimed but cancelled before its task began is recorded
+		// with no Started, whatever time the claim set.
+		s := newStore(t)
+		mustAdd(t, s, job("a", base))
+		addPending(t, s, pendingRun("a", base))
+		got := claimRuns(t, s, "n1", base, 10)
+		done := got[0].Clone()
+		done.State, done.Reason, done.Started, done.Finished = sundial.RunInterrupted, "shutdown", time.Time{}, base.Add(time.Second)
+		if err := s.FinishRun(ctx, done, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.GetRun(ctx, got[0].ID); err != nil || !r.Started.IsZero() || r.State != sundial.RunInterrupted {
+			t.Errorf("never-started run = %+v, %v; want interrupted with no Started", r, err)
+		}
+	})
 	t.Run("MaxInstancesAndFences", func(t *testing.T) {
 		s := newStore(t)
 		j := job("a", base)
