@@ -1,0 +1,416 @@
+package schedbench
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The scenarios.
+const (
+	ScenarioIdle  = "idle"  // many interval jobs that do not fire
+	ScenarioFires = "fires" // many jobs firing every interval
+	ScenarioOnce  = "once"  // many one-off jobs due at the same instant
+)
+
+// Scenarios lists them in the order the tables show them.
+var Scenarios = []string{ScenarioIdle, ScenarioFires, ScenarioOnce}
+
+// Config describes one run of one scenario.
+type Config struct {
+	Jobs int
+	// Every is the jobs' interval: 1 h for idle (none fires), 1 s for
+	// fires; unused by once.
+	Every time.Duration
+	// For is how long idle CPU is measured (idle), or the window whose
+	// fires are counted (fires); unused by once.
+	For time.Duration
+	// Settle is how long idle waits after Start before measuring, so
+	// start-up work is not counted as idle.
+	Settle time.Duration
+	// Lead is the least time from the start of registration to the first
+	// fire (fires, once). A run whose registration outlasts it ends with
+	// StatusLeadTooShort, to be run again with a longer lead.
+	Lead time.Duration
+	// Drain is how long to wait after the window (fires) or the due
+	// instant (once) for fires that run late.
+	Drain time.Duration
+	// Budget bounds registration; a library slower than that ends with
+	// StatusOverBudget.
+	Budget time.Duration
+	// Options go to the adapter.
+	Options Options
+	// CPUProfile, when set, is a file to write a CPU profile of the
+	// measured phase to (from Start to the end of the measurement).
+	CPUProfile string `json:",omitempty"`
+}
+
+// Result statuses.
+const (
+	StatusOK           = "ok"
+	StatusOverBudget   = "over budget"
+	StatusLeadTooShort = "lead too short"
+	StatusError        = "error"
+)
+
+// Result is what one run of one scenario measured. Durations are in
+// nanoseconds in JSON.
+type Result struct {
+	Lib      string
+	Scenario string
+	Jobs     int
+	Status   string
+	Err      string `json:",omitempty"`
+
+	Registered int           // jobs added (fewer than Jobs when over budget)
+	Register   time.Duration // time to add them
+
+	// idle
+	HeapRegistered int64         `json:",omitempty"` // HeapAlloc after GC, after registration, less before the scheduler was made
+	HeapRunning    int64         `json:",omitempty"` // the same once started and settled
+	StartCPU       time.Duration `json:",omitempty"` // CPU from Start to the end of Settle
+	IdleCPU        time.Duration `json:",omitempty"` // CPU over IdleFor
+	IdleFor        time.Duration `json:",omitempty"`
+
+	// fires and once
+	Window     time.Duration    `json:",omitempty"` // fires: the window whose fires count
+	Expected   int64            `json:",omitempty"` // fires due in the window (once: jobs)
+	Ran        int64            `json:",omitempty"` // of those, fires that ran
+	AllRuns    int64            `json:",omitempty"` // every task start, in the window or not
+	Missed     int64            `json:",omitempty"` // Expected - Ran
+	LibMisses  int64            `json:",omitempty"` // fires the library reported missed, skipped or outdated
+	MissKinds  map[string]int64 `json:",omitempty"` // LibMisses by kind
+	Behind     int64            `json:",omitempty"` // k-th-fire rule only: fires that started an interval or more after their slot
+	Duplicates int64            `json:",omitempty"` // fires that ran twice (libraries that report the scheduled time)
+	Early      int64            `json:",omitempty"` // fires started more than 1 ms before their scheduled time
+	P50        time.Duration    `json:",omitempty"` // lateness percentiles of the fires that ran
+	P99        time.Duration    `json:",omitempty"`
+	Max        time.Duration    `json:",omitempty"`
+	CPU        time.Duration    `json:",omitempty"` // from Start until the last fire counted (or the drain ran out)
+	LastStart  time.Duration    `json:",omitempty"` // once: from the due instant until the last task started
+	StopErr    string           `json:",omitempty"`
+}
+
+// Run runs a scenario for lib in this process.
+func Run(scenario string, lib Lib, cfg Config) Result {
+	r := Result{Lib: lib.Name, Scenario: scenario, Jobs: cfg.Jobs, Status: StatusOK}
+	var err error
+	switch scenario {
+	case ScenarioIdle:
+		err = idle(lib, cfg, &r)
+	case ScenarioFires:
+		err = fires(lib, cfg, &r)
+	case ScenarioOnce:
+		err = once(lib, cfg, &r)
+	default:
+		err = fmt.Errorf("schedbench: no scenario %q", scenario)
+	}
+	if err != nil {
+		r.Status, r.Err = StatusError, err.Error()
+	}
+	return r
+}
+
+// profile starts a CPU profile into path, when set, and returns the
+// function that stops it.
+func profile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { pprof.StopCPUProfile(); f.Close() }) }, nil
+}
+
+// heapAlloc is the live heap after a full collection.
+func heapAlloc() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// register adds jobs 0..n-1 with add until done, over budget, or (when
+// first is set) too close to the first fire for Start to come before it;
+// it reports whether all were added and the scenario goes on.
+func register(cfg Config, r *Result, first time.Time, add func(i int) error) (bool, error) {
+	t0 := time.Now()
+	for i := range cfg.Jobs {
+		if err := add(i); err != nil {
+			return false, fmt.Errorf("adding job %d: %w", i, err)
+		}
+		if i%64 != 63 {
+			continue
+		}
+		now := time.Now()
+		if cfg.Budget > 0 && now.Sub(t0) > cfg.Budget {
+			r.Registered, r.Register, r.Status = i+1, now.Sub(t0), StatusOverBudget
+			return false, nil
+		}
+		if !first.IsZero() && first.Sub(now) < minStartGap {
+			r.Registered, r.Register, r.Status = i+1, now.Sub(t0), StatusLeadTooShort
+			return false, nil
+		}
+	}
+	r.Registered, r.Register = cfg.Jobs, time.Since(t0)
+	if !first.IsZero() && time.Until(first) < minStartGap {
+		r.Status = StatusLeadTooShort
+		return false, nil
+	}
+	return true, nil
+}
+
+func idle(lib Lib, cfg Config, r *Result) error {
+	before := heapAlloc()
+	s, err := lib.New(func(int, time.Time) {}, cfg.Options)
+	if err != nil {
+		return err
+	}
+	ok, err := register(cfg, r, time.Time{}, func(i int) error { return s.AddInterval(i, cfg.Every, time.Time{}) })
+	if !ok {
+		return err
+	}
+	r.HeapRegistered = heapAlloc() - before
+	stopProfile, err := profile(cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	c0 := cpuTime()
+	if err := s.Start(); err != nil {
+		return err
+	}
+	time.Sleep(cfg.Settle)
+	r.StartCPU = cpuTime() - c0
+	r.HeapRunning = heapAlloc() - before
+	c1 := cpuTime()
+	time.Sleep(cfg.For)
+	r.IdleCPU, r.IdleFor = cpuTime()-c1, cfg.For
+	stopProfile()
+	runtime.KeepAlive(s)
+	// No Stop: the process ends here, and some libraries take long to
+	// stop a million jobs.
+	return nil
+}
+
+// firstFire is the first whole second at least lead after now.
+func firstFire(lead time.Duration) time.Time {
+	t := time.Now().Add(lead)
+	if f := t.Truncate(time.Second); f.Before(t) {
+		return f.Add(time.Second)
+	}
+	return t
+}
+
+// minStartGap is the least time left between the end of registration and
+// the first fire for a run to count: Start must come before the fire.
+const minStartGap = 500 * time.Millisecond
+
+func fires(lib Lib, cfg Config, r *Result) error {
+	slots := int(cfg.For / cfg.Every)
+	if slots < 1 {
+		return fmt.Errorf("window %v is shorter than the interval %v", cfg.For, cfg.Every)
+	}
+	start := firstFire(cfg.Lead)
+	rec := newRecorder(cfg.Jobs, slots, start, cfg.Every, lib.ReportsScheduled)
+	s, err := lib.New(rec.task, cfg.Options)
+	if err != nil {
+		return err
+	}
+	ok, err := register(cfg, r, start, func(i int) error { return s.AddInterval(i, cfg.Every, start) })
+	if !ok {
+		return err
+	}
+	end := start.Add(time.Duration(slots) * cfg.Every)
+	r.Window, r.Expected = end.Sub(start), int64(cfg.Jobs*slots)
+	stopProfile, err := profile(cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	c0 := cpuTime()
+	if err := s.Start(); err != nil {
+		return err
+	}
+	time.Sleep(time.Until(end))
+	rec.waitFor(r.Expected, end.Add(cfg.Drain))
+	r.CPU = cpuTime() - c0
+	stopProfile()
+	ran := rec.n.Load()
+	if mc, ok := s.(MissCounter); ok {
+		r.MissKinds = mc.Misses()
+		for _, n := range r.MissKinds {
+			r.LibMisses += n
+		}
+	}
+	stop(s, r)
+	rec.fill(r, ran)
+	return nil
+}
+
+func once(lib Lib, cfg Config, r *Result) error {
+	at := firstFire(cfg.Lead)
+	rec := newRecorder(cfg.Jobs, 1, at, time.Hour, true)
+	s, err := lib.New(func(job int, _ time.Time) { rec.task(job, at) }, cfg.Options)
+	if err != nil {
+		return err
+	}
+	ok, err := register(cfg, r, at, func(i int) error { return s.AddOnce(i, at) })
+	if !ok {
+		return err
+	}
+	r.Expected = int64(cfg.Jobs)
+	stopProfile, err := profile(cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	c0 := cpuTime()
+	if err := s.Start(); err != nil {
+		return err
+	}
+	time.Sleep(time.Until(at))
+	rec.waitFor(r.Expected, at.Add(cfg.Drain))
+	r.CPU = cpuTime() - c0
+	stopProfile()
+	ran, last := rec.n.Load(), rec.last.Load()
+	if last != 0 {
+		r.LastStart = time.Duration(last - at.UnixNano())
+	}
+	if mc, ok := s.(MissCounter); ok {
+		r.MissKinds = mc.Misses()
+		for _, n := range r.MissKinds {
+			r.LibMisses += n
+		}
+	}
+	stop(s, r)
+	rec.fill(r, ran)
+	return nil
+}
+
+// stop stops s, giving up after a minute.
+func stop(s Scheduler, r *Result) {
+	done := make(chan error, 1)
+	go func() { done <- s.Stop() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			r.StopErr = err.Error()
+		}
+	case <-time.After(time.Minute):
+		r.StopErr = "did not stop within a minute"
+	}
+}
+
+// recorder is the task of fires and once: it records each fire's lateness
+// (start time less scheduled time) and counts fires per job and slot.
+type recorder struct {
+	jobs, slots int
+	start       time.Time
+	every       time.Duration
+	reported    bool
+
+	fired  []atomic.Int32  // per job: fires so far (libraries that do not report the scheduled time)
+	seen   []atomic.Uint64 // bit job*slots+slot: that fire ran (libraries that do)
+	late   []int64         // lateness of the fires in the window, in ns
+	n      atomic.Int64    // entries of late used
+	all    atomic.Int64
+	dups   atomic.Int64
+	early  atomic.Int64
+	behind atomic.Int64
+	last   atomic.Int64 // latest start, Unix ns
+}
+
+func newRecorder(jobs, slots int, start time.Time, every time.Duration, reported bool) *recorder {
+	r := &recorder{jobs: jobs, slots: slots, start: start, every: every, reported: reported,
+		late: make([]int64, jobs*slots)}
+	r.fired = make([]atomic.Int32, jobs)
+	if reported {
+		r.seen = make([]atomic.Uint64, (jobs*slots+63)/64)
+	}
+	return r
+}
+
+func (r *recorder) task(job int, scheduled time.Time) {
+	now := time.Now()
+	r.all.Add(1)
+	if job < 0 || job >= r.jobs {
+		return
+	}
+	var slot int
+	if scheduled.IsZero() || !r.reported {
+		// The k-th fire of a job is taken to be its k-th slot. Should the
+		// library skip a slot, later fires are taken for earlier slots:
+		// they look an interval late or more, and are counted behind.
+		slot = int(r.fired[job].Add(1) - 1)
+		scheduled = r.start.Add(time.Duration(slot) * r.every)
+		if slot < r.slots && now.Sub(scheduled) >= r.every {
+			r.behind.Add(1)
+		}
+	} else {
+		d := scheduled.Sub(r.start)
+		if d < 0 {
+			return
+		}
+		slot = int(d / r.every)
+	}
+	if slot >= r.slots {
+		return
+	}
+	if r.seen != nil {
+		bit := job*r.slots + slot
+		mask := uint64(1) << (bit % 64)
+		if r.seen[bit/64].Or(mask)&mask != 0 {
+			r.dups.Add(1)
+			return
+		}
+	}
+	late := now.Sub(scheduled)
+	if late < -time.Millisecond {
+		r.early.Add(1)
+	}
+	r.late[r.n.Add(1)-1] = int64(late)
+	for ns := now.UnixNano(); ; {
+		old := r.last.Load()
+		if ns <= old || r.last.CompareAndSwap(old, ns) {
+			break
+		}
+	}
+}
+
+// waitFor waits until want fires in the window have run, or deadline.
+func (r *recorder) waitFor(want int64, deadline time.Time) {
+	for r.n.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// fill copies the counts and the lateness percentiles of the first n
+// fires in the window into res; the scheduler must be stopped (its tasks
+// finished).
+func (r *recorder) fill(res *Result, n int64) {
+	res.Ran, res.AllRuns = n, r.all.Load()
+	res.Missed = res.Expected - n
+	res.Duplicates, res.Early, res.Behind = r.dups.Load(), r.early.Load(), r.behind.Load()
+	if n == 0 {
+		return
+	}
+	late := slices.Clone(r.late[:n])
+	slices.Sort(late)
+	res.P50 = time.Duration(late[len(late)/2])
+	res.P99 = time.Duration(late[min(len(late)-1, len(late)*99/100)])
+	res.Max = time.Duration(late[len(late)-1])
+}
