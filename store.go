@@ -208,6 +208,23 @@ type Recovery struct {
 	LostNodes   []string
 }
 
+// RunFinisher is implemented by stores that record many run ends in one
+// step. The worker writes the runs that end together with it, in one
+// round trip (for SQLite, one transaction and one disk flush) instead of
+// one each; it checks for it with a type assertion.
+type RunFinisher interface {
+	// FinishRuns does what FinishRun does for each end, atomically per
+	// end, and returns one error per end, in order: nil where it was
+	// recorded, else what FinishRun would have returned.
+	FinishRuns(ctx context.Context, ends []RunEnd) []error
+}
+
+// RunEnd is one run's end for FinishRuns: the ended run and, when the
+// job allows another attempt, its retry.
+type RunEnd struct {
+	Run, Retry *Run
+}
+
 // Notifier is implemented by stores that push notices of changes, so a
 // job added on one node fires on time on another. The scheduler checks for
 // it with a type assertion and otherwise polls.

@@ -244,10 +244,12 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 	if full { // the loop may claim again; otherwise it has nothing new to do
 		wake(w.s.wakeWorker)
 	}
-	for _, a := range ended {
+	ends := make([]unrecorded, len(ended))
+	for i, a := range ended {
 		a.cancel(nil)
-		w.finish(a.run)
+		ends[i] = w.plan(a.run)
 	}
+	w.recordAll(ends)
 	return w.recordLater(flush)
 }
 

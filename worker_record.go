@@ -97,9 +97,9 @@ type unrecorded struct {
 // maxRecordAttempts bounds the tries to write one run's end.
 const maxRecordAttempts = 8
 
-// finish plans the retry of an ended run and records it. It runs on the
-// recorder's goroutine.
-func (w *worker) finish(r *Run) {
+// plan decides the retry of an ended run. It runs on the recorder's
+// goroutine.
+func (w *worker) plan(r *Run) unrecorded {
 	var retry *Run
 	switch {
 	case r.Started.IsZero():
@@ -108,15 +108,39 @@ func (w *worker) finish(r *Run) {
 		job, _ := w.s.store.GetJob(context.Background(), r.JobID)
 		retry = PlanRetry(job, r, r.Finished)
 	}
-	w.record(unrecorded{run: r, retry: retry})
+	return unrecorded{run: r, retry: retry}
 }
 
-// record writes a run's end, then reports it. A store error that may pass
-// puts it on w.later, with backoff, so one failing write never holds up
-// the runs that end after it.
+// recordAll writes a batch of run ends: in one step when the store can
+// (RunFinisher: one transaction, one disk flush), else one by one.
+func (w *worker) recordAll(us []unrecorded) {
+	f, ok := w.s.store.(RunFinisher)
+	if !ok || len(us) < 2 {
+		for _, u := range us {
+			w.record(u)
+		}
+		return
+	}
+	ends := make([]RunEnd, len(us))
+	for i, u := range us {
+		ends[i] = RunEnd{Run: u.run, Retry: u.retry}
+	}
+	errs := f.FinishRuns(context.Background(), ends)
+	for i, u := range us {
+		w.recorded(u, errs[i])
+	}
+}
+
+// record writes a run's end, then reports it.
 func (w *worker) record(u unrecorded) {
+	w.recorded(u, w.s.store.FinishRun(context.Background(), u.run, u.retry))
+}
+
+// recorded reports a run whose end was written, or handles the store's
+// error: one that may pass puts it on w.later, with backoff, so one failing
+// write never holds up the runs that end after it.
+func (w *worker) recorded(u unrecorded, err error) {
 	r := u.run
-	err := w.s.store.FinishRun(context.Background(), r, u.retry)
 	if err != nil && u.attempts > 0 && errors.Is(err, ErrConflict) && w.wroteEarlier(r) {
 		err = nil // an earlier try reached the store; its answer was lost
 	}

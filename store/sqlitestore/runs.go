@@ -19,7 +19,8 @@ func (s *Store) ClaimRuns(ctx context.Context, c sundial.RunClaim) ([]*sundial.R
 	}
 	var out []*sundial.Run
 	err := s.write(ctx, "claim runs", func(tx *sql.Tx) error {
-		cl := &runClaimer{ctx: ctx, tx: tx, c: c, slots: map[string]*slots{}}
+		cl := &runClaimer{ctx: ctx, tx: tx, c: c, slots: map[string]*slots{}, stmts: stmts{ctx: ctx, tx: tx}}
+		defer cl.stmts.close()
 		for executor, limit := range c.Limit {
 			runs, err := cl.claimPool(poolOf(executor), limit)
 			if err != nil {
@@ -58,6 +59,7 @@ type runClaimer struct {
 	tx    *sql.Tx
 	c     sundial.RunClaim
 	slots map[string]*slots
+	stmts stmts
 }
 
 // slots are a job's running runs and the most it may have.
@@ -135,12 +137,12 @@ func (cl *runClaimer) start(c candidate) (*sundial.Run, error) {
 		return nil, err
 	}
 	var fence int64
-	err = cl.tx.QueryRowContext(cl.ctx, `INSERT INTO fences (job_id, fence) VALUES (?, 1)
+	err = cl.stmts.row(`INSERT INTO fences (job_id, fence) VALUES (?, 1)
 		ON CONFLICT (job_id) DO UPDATE SET fence = fence + 1 RETURNING fence`, c.jobID).Scan(&fence)
 	if err != nil {
 		return nil, err
 	}
-	r, err := scanRun(cl.tx.QueryRowContext(cl.ctx, `UPDATE runs SET state = 2, node = ?, started = ?, fence = ?
+	r, err := scanRun(cl.stmts.row(`UPDATE runs SET state = 2, node = ?, started = ?, fence = ?
 		WHERE id = ? RETURNING `+runCols, cl.c.Node, timeText(cl.c.Now), fence, c.id))
 	if err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func (cl *runClaimer) slotsOf(jobID string) (*slots, error) {
 		return sl, nil
 	}
 	sl := &slots{}
-	err := cl.tx.QueryRowContext(cl.ctx, `SELECT
+	err := cl.stmts.row(`SELECT
 		(SELECT count(*) FROM runs WHERE state = 2 AND job_id = ?),
 		coalesce((SELECT instances FROM jobs WHERE id = ?), 1)`, jobID, jobID).Scan(&sl.running, &sl.max)
 	cl.slots[jobID] = sl
@@ -174,33 +176,86 @@ func (s *Store) FinishRun(ctx context.Context, run *sundial.Run, retry *sundial.
 	if err := sundial.CheckFinish(run, retry); err != nil {
 		return err
 	}
-	var jobID string
-	var retried []*sundial.Run
+	var notices []sundial.Notice
 	err := s.write(ctx, "finish run "+run.ID, func(tx *sql.Tx) error {
 		return inWriter(ctx, tx, func(w *txWriter) (err error) {
-			if jobID, err = w.finish(run); err != nil || retry == nil {
-				return err
-			}
-			retried, err = w.insert([]*sundial.Run{retry}, run.Finished)
+			notices, err = w.finishOne(sundial.RunEnd{Run: run, Retry: retry})
 			return err
 		})
 	})
 	if err != nil {
 		return err
 	}
-	notices := []sundial.Notice{{Kind: sundial.NoticeRunFinished, JobID: jobID}}
-	if len(retried) > 0 {
-		notices = append(notices, sundial.Notice{Kind: sundial.NoticeRunsCreated, JobID: jobID})
-	}
 	s.publish(notices...)
 	return nil
+}
+
+// FinishRuns records many run ends in one transaction (one disk flush):
+// each as FinishRun would, with an error per end, in order. An end refused
+// (bad input, an unknown run, one no longer running on its node) does not
+// stop the others; a database error fails them all.
+func (s *Store) FinishRuns(ctx context.Context, ends []sundial.RunEnd) []error {
+	errs := make([]error, len(ends))
+	if err := ctx.Err(); err != nil {
+		return fill(errs, err)
+	}
+	var notices []sundial.Notice
+	err := s.write(ctx, "finish runs", func(tx *sql.Tx) error {
+		notices = notices[:0]
+		return inWriter(ctx, tx, func(w *txWriter) error {
+			for i, e := range ends {
+				if errs[i] = sundial.CheckFinish(e.Run, e.Retry); errs[i] != nil {
+					continue
+				}
+				n, err := w.finishOne(e)
+				if err != nil && !errors.Is(err, sundial.ErrNotFound) && !errors.Is(err, sundial.ErrConflict) {
+					return err
+				}
+				errs[i] = err
+				notices = append(notices, n...)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fill(errs, err)
+	}
+	s.publish(notices...)
+	return errs
+}
+
+// finishOne ends one run and inserts its retry, and returns the notices.
+func (w *txWriter) finishOne(e sundial.RunEnd) ([]sundial.Notice, error) {
+	jobID, err := w.finish(e.Run)
+	if err != nil {
+		return nil, err
+	}
+	notices := []sundial.Notice{{Kind: sundial.NoticeRunFinished, JobID: jobID}}
+	if e.Retry != nil {
+		retried, err := w.insert([]*sundial.Run{e.Retry}, e.Run.Finished)
+		if err != nil {
+			return nil, err
+		}
+		if len(retried) > 0 {
+			notices = append(notices, sundial.Notice{Kind: sundial.NoticeRunsCreated, JobID: jobID})
+		}
+	}
+	return notices, nil
+}
+
+// fill sets every element of errs to err and returns errs.
+func fill(errs []error, err error) []error {
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // finish ends a run running on run.Node and returns its job's ID.
 func (w *txWriter) finish(run *sundial.Run) (string, error) {
 	var jobID, node string
 	var state sundial.RunState
-	err := w.tx.QueryRowContext(w.ctx, `SELECT job_id, state, node FROM runs WHERE id = ?`, run.ID).Scan(&jobID, &state, &node)
+	err := w.stmts.row(`SELECT job_id, state, node FROM runs WHERE id = ?`, run.ID).Scan(&jobID, &state, &node)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", notFound("run %s", run.ID)
@@ -213,7 +268,7 @@ func (w *txWriter) finish(run *sundial.Run) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = w.tx.ExecContext(w.ctx, `UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
+	_, err = w.stmts.exec(`UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
 		started = ?, cancel = 0, archived = ? WHERE id = ?`,
 		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq, run.ID)
 	return jobID, err

@@ -24,8 +24,9 @@ type Store struct {
 }
 
 var (
-	_ sundial.Store    = (*Store)(nil)
-	_ sundial.Notifier = (*Store)(nil)
+	_ sundial.Store       = (*Store)(nil)
+	_ sundial.Notifier    = (*Store)(nil)
+	_ sundial.RunFinisher = (*Store)(nil)
 )
 
 // write runs fn in a write transaction and commits it. In this Store,

@@ -14,6 +14,7 @@ import (
 type txWriter struct {
 	ctx     context.Context
 	tx      *sql.Tx
+	stmts   stmts
 	insertQ *sql.Stmt
 	commitQ *sql.Stmt
 	archive int64 // the last archive number taken, once loaded
@@ -22,7 +23,7 @@ type txWriter struct {
 
 // inWriter runs fn with a txWriter on tx, then writes its counter back.
 func inWriter(ctx context.Context, tx *sql.Tx, fn func(*txWriter) error) error {
-	w := &txWriter{ctx: ctx, tx: tx}
+	w := &txWriter{ctx: ctx, tx: tx, stmts: stmts{ctx: ctx, tx: tx}}
 	defer w.close()
 	if err := fn(w); err != nil || !w.taken {
 		return err
@@ -66,6 +67,55 @@ func (w *txWriter) close() {
 		if s != nil {
 			s.Close()
 		}
+	}
+	w.stmts.close()
+}
+
+// stmts prepares each statement once per transaction: a batch of a
+// thousand runs runs the same few statements a thousand times, and
+// preparing them each time cost more than running them.
+type stmts struct {
+	ctx context.Context
+	tx  *sql.Tx
+	m   map[string]*sql.Stmt
+}
+
+func (s *stmts) get(query string) (*sql.Stmt, error) {
+	if st := s.m[query]; st != nil {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(s.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.m == nil {
+		s.m = map[string]*sql.Stmt{}
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+// row runs a query expected to return one row.
+func (s *stmts) row(query string, args ...any) *sql.Row {
+	st, err := s.get(query)
+	if err != nil {
+		return s.tx.QueryRowContext(s.ctx, query, args...) // reports the same error
+	}
+	return st.QueryRowContext(s.ctx, args...)
+}
+
+// exec runs a statement.
+func (s *stmts) exec(query string, args ...any) (sql.Result, error) {
+	st, err := s.get(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(s.ctx, args...)
+}
+
+func (s *stmts) close() {
+	for _, st := range s.m {
+		st.Close()
 	}
 }
 

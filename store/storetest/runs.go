@@ -55,6 +55,41 @@ func testRuns(t *testing.T, newStore NewStore) {
 			t.Errorf("finishing twice: %v, want ErrConflict", err)
 		}
 	})
+	t.Run("FinishRunsBatch", func(t *testing.T) {
+		s := newStore(t)
+		f, ok := s.(sundial.RunFinisher)
+		if !ok {
+			t.Skip("the store records run ends one at a time (no RunFinisher)")
+		}
+		mustAdd(t, s, job("a", base))
+		mustAdd(t, s, job("b", base))
+		addPending(t, s, pendingRun("a", base), pendingRun("b", base))
+		got := claimRuns(t, s, "n1", base, 10)
+		if len(got) != 2 {
+			t.Fatalf("claimed %d runs, want 2", len(got))
+		}
+		ok1, ok2 := got[0].Clone(), got[1].Clone()
+		ok1.State, ok1.Finished = sundial.RunSucceeded, base.Add(time.Second)
+		ok2.State, ok2.Finished = sundial.RunFailed, base.Add(time.Second)
+		retry := pendingRun(ok2.JobID, base)
+		retry.Attempt, retry.Due = 2, base.Add(time.Minute)
+		stale := ok1.Clone() // finished twice: refused on its own
+		unknown := ok1.Clone()
+		unknown.ID = "no-such-run"
+		errs := f.FinishRuns(ctx, []sundial.RunEnd{{Run: ok1}, {Run: ok2, Retry: retry}, {Run: stale}, {Run: unknown}, {Run: &sundial.Run{ID: "x"}}})
+		if len(errs) != 5 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], sundial.ErrConflict) ||
+			!errors.Is(errs[3], sundial.ErrNotFound) || !errors.Is(errs[4], sundial.ErrInvalid) {
+			t.Fatalf("FinishRuns = %v; want nil, nil, conflict, not found, invalid", errs)
+		}
+		for _, want := range []*sundial.Run{ok1, ok2} {
+			if r, err := s.GetRun(ctx, want.ID); err != nil || r.State != want.State {
+				t.Errorf("run %s = %+v, %v; want %s", want.ID, r, err, want.State)
+			}
+		}
+		if r, err := s.GetRun(ctx, retry.ID); err != nil || r.State != sundial.RunPending || r.Attempt != 2 {
+			t.Errorf("the retry = %+v, %v; want pending attempt 2", r, err)
+		}
+	})
 	t.Run("NeverStarted", func(t *testing.T) {
 		// A run claimed but cancelled before its task began is recorded
 		// with no Started, whatever time the claim set.
