@@ -236,17 +236,29 @@ func fires(lib Lib, cfg Config, r *Result) error {
 	}
 	end := start.Add(time.Duration(slots) * cfg.Every)
 	r.Window, r.Expected = end.Sub(start), int64(cfg.Jobs*slots)
-	stopProfile, err := profile(cfg.CPUProfile)
+	ran, err := measure(s, cfg, r, rec, end)
 	if err != nil {
 		return err
+	}
+	rec.fill(r, ran)
+	return nil
+}
+
+// measure starts s, waits until the time until has passed and the
+// expected fires ran (or the drain ran out), and records CPU and the
+// misses the library reported; it returns the fires that ran and stops s.
+func measure(s Scheduler, cfg Config, r *Result, rec *recorder, until time.Time) (int64, error) {
+	stopProfile, err := profile(cfg.CPUProfile)
+	if err != nil {
+		return 0, err
 	}
 	defer stopProfile()
 	c0 := cpuTime()
 	if err := s.Start(); err != nil {
-		return err
+		return 0, err
 	}
-	time.Sleep(time.Until(end))
-	rec.waitFor(r.Expected, end.Add(cfg.Drain))
+	time.Sleep(time.Until(until))
+	rec.waitFor(r.Expected, until.Add(cfg.Drain))
 	r.CPU = cpuTime() - c0
 	stopProfile()
 	ran := rec.n.Load()
@@ -257,8 +269,7 @@ func fires(lib Lib, cfg Config, r *Result) error {
 		}
 	}
 	stop(s, r)
-	rec.fill(r, ran)
-	return nil
+	return ran, nil
 }
 
 func once(lib Lib, cfg Config, r *Result) error {
@@ -273,30 +284,13 @@ func once(lib Lib, cfg Config, r *Result) error {
 		return err
 	}
 	r.Expected = int64(cfg.Jobs)
-	stopProfile, err := profile(cfg.CPUProfile)
+	ran, err := measure(s, cfg, r, rec, at)
 	if err != nil {
 		return err
 	}
-	defer stopProfile()
-	c0 := cpuTime()
-	if err := s.Start(); err != nil {
-		return err
-	}
-	time.Sleep(time.Until(at))
-	rec.waitFor(r.Expected, at.Add(cfg.Drain))
-	r.CPU = cpuTime() - c0
-	stopProfile()
-	ran, last := rec.n.Load(), rec.last.Load()
-	if last != 0 {
+	if last := rec.last.Load(); last != 0 {
 		r.LastStart = time.Duration(last - at.UnixNano())
 	}
-	if mc, ok := s.(MissCounter); ok {
-		r.MissKinds = mc.Misses()
-		for _, n := range r.MissKinds {
-			r.LibMisses += n
-		}
-	}
-	stop(s, r)
 	rec.fill(r, ran)
 	return nil
 }
