@@ -73,6 +73,10 @@ func (s *Scheduler) Role() Role { return s.cfg.Role }
 // Store returns the scheduler's store.
 func (s *Scheduler) Store() Store { return s.store }
 
+// Clock returns the scheduler's clock (Config.Clock, or SystemClock), for
+// listeners that time things the way the scheduler does, such as alerts.
+func (s *Scheduler) Clock() Clock { return s.clock }
+
 var errStarted = errors.New("sundial: the scheduler was already started")
 
 // Start starts the loops the node's role calls for and returns once they

@@ -318,6 +318,9 @@ func TestConfigAndRole(t *testing.T) {
 	if err != nil || s.Role() != sundial.RoleClient {
 		t.Fatalf("SUNDIAL_ROLE=client: %v, %v", s, err)
 	}
+	if _, ok := s.Clock().(sundial.SystemClock); !ok {
+		t.Errorf("default Clock() = %T, want SystemClock", s.Clock())
+	}
 	t.Setenv("SUNDIAL_ROLE", "janitor")
 	var fe *sundial.FieldError
 	if _, err := sundial.New(sundial.Config{}); !errors.As(err, &fe) || fe.Field != "SUNDIAL_ROLE" {
