@@ -77,3 +77,27 @@ func mustAt(t *testing.T, at time.Time) *DateTrigger {
 	}
 	return d
 }
+
+// TestMemoryStoreZonesDeduplicated: times parsed from "+09:00" each carry
+// a new *time.Location; the store numbers zones by name and offsets, so
+// its table does not grow by one per job.
+func TestMemoryStoreZonesDeduplicated(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range 1000 {
+		at, err := time.Parse(time.RFC3339, "2024-01-01T09:00:00+09:00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := &Job{ID: fmt.Sprint(i), Name: fmt.Sprint(i), Task: "t", Trigger: MustEvery(time.Hour, nil), Start: at, NextFire: at}
+		if got := m.unpack(m.pack(j)); !got.Start.Equal(at) || got.Start.Format(time.RFC3339) != "2024-01-01T09:00:00+09:00" {
+			t.Fatalf("start came back as %s", got.Start.Format(time.RFC3339))
+		}
+	}
+	other := time.Date(2024, 1, 1, 0, 0, 0, 0, time.FixedZone("", -5*3600))
+	m.pack(&Job{ID: "x", Name: "x", Task: "t", Trigger: MustEvery(time.Hour, nil), Start: other})
+	if len(m.locs.locs) != 2 {
+		t.Errorf("the zone table holds %d zones for two offsets", len(m.locs.locs))
+	}
+}

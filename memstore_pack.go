@@ -60,10 +60,25 @@ const (
 )
 
 // locTable numbers the time zones of packed times: 0 is UTC, 1 Local.
+// Zones are told apart by name and offsets, not by pointer: every
+// time.Parse of "+09:00" makes a new *Location, and numbering each would
+// grow the table by one per job.
 type locTable struct {
 	locs  []*time.Location
-	index map[*time.Location]uint16
+	index map[locKey]uint16
 }
+
+// locKey identifies a zone: its name and its offsets in January and July
+// (fixed zones that share a name differ there; an IANA name means one set
+// of rules).
+type locKey struct {
+	name          string
+	january, july int
+}
+
+// maxLocs bounds the table; a time in a zone beyond it is kept in UTC (the
+// same instant).
+const maxLocs = 1 << 15
 
 func (t *locTable) id(l *time.Location) uint16 {
 	switch l {
@@ -72,15 +87,21 @@ func (t *locTable) id(l *time.Location) uint16 {
 	case time.Local:
 		return 1
 	}
-	if i, ok := t.index[l]; ok {
+	_, jan := time.Date(2001, 1, 1, 0, 0, 0, 0, l).Zone()
+	_, jul := time.Date(2001, 7, 1, 0, 0, 0, 0, l).Zone()
+	k := locKey{l.String(), jan, jul}
+	if i, ok := t.index[k]; ok {
 		return i
 	}
+	if len(t.locs) >= maxLocs {
+		return 0
+	}
 	if t.index == nil {
-		t.index = map[*time.Location]uint16{}
+		t.index = map[locKey]uint16{}
 	}
 	i := uint16(len(t.locs) + 2)
 	t.locs = append(t.locs, l)
-	t.index[l] = i
+	t.index[k] = i
 	return i
 }
 
