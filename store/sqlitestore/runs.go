@@ -251,25 +251,31 @@ func fill(errs []error, err error) []error {
 	return errs
 }
 
-// finish ends a run running on run.Node and returns its job's ID.
+// finish ends a run running on run.Node and returns its job's ID. The
+// common case is one statement; only a refused end reads the run to say
+// why.
 func (w *txWriter) finish(run *sundial.Run) (string, error) {
-	var jobID, node string
+	seq, err := w.nextArchive()
+	if err != nil {
+		return "", err
+	}
+	var jobID string
+	err = w.stmts.row(`UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
+		started = ?, cancel = 0, archived = ? WHERE id = ? AND state = 2 AND node = ? RETURNING job_id`,
+		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq,
+		run.ID, run.Node).Scan(&jobID)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return jobID, err
+	}
+	w.archive-- // not taken after all
+	var node string
 	var state sundial.RunState
-	err := w.stmts.row(`SELECT job_id, state, node FROM runs WHERE id = ?`, run.ID).Scan(&jobID, &state, &node)
+	err = w.stmts.row(`SELECT state, node FROM runs WHERE id = ?`, run.ID).Scan(&state, &node)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", notFound("run %s", run.ID)
 	case err != nil:
 		return "", err
-	case state != sundial.RunRunning || node != run.Node:
-		return "", conflict("run %s is %s on node %s", run.ID, state, node)
 	}
-	seq, err := w.nextArchive()
-	if err != nil {
-		return "", err
-	}
-	_, err = w.stmts.exec(`UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
-		started = ?, cancel = 0, archived = ? WHERE id = ?`,
-		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq, run.ID)
-	return jobID, err
+	return "", conflict("run %s is %s on node %s", run.ID, state, node)
 }
