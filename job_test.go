@@ -220,3 +220,26 @@ func TestRunCheckNew(t *testing.T) {
 		t.Errorf("nil run: %v", err)
 	}
 }
+
+func TestCheckFinish(t *testing.T) {
+	done := &Run{ID: "r", JobID: "j", Attempt: 1, State: RunSucceeded}
+	retry := &Run{ID: "r2", JobID: "j", Attempt: 2, State: RunPending}
+	if err := CheckFinish(done, retry); err != nil {
+		t.Fatalf("a good end: %v", err)
+	}
+	for _, tt := range []struct {
+		name       string
+		run, retry *Run
+		field      string
+	}{
+		{"nil run", nil, nil, "run.state"},
+		{"still running", &Run{ID: "r", State: RunRunning}, nil, "run.state"},
+		{"retry without an ID", done, &Run{JobID: "j", Attempt: 2, State: RunPending}, "run.id"},
+		{"retry already running", done, &Run{ID: "x", JobID: "j", Attempt: 2, State: RunRunning}, "run.state"},
+	} {
+		var fe *FieldError
+		if err := CheckFinish(tt.run, tt.retry); !errors.As(err, &fe) || fe.Field != tt.field {
+			t.Errorf("%s: %v, want a field error on %s", tt.name, err, tt.field)
+		}
+	}
+}
