@@ -111,23 +111,28 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 		limit = int(^uint(0) >> 1)
 	}
 	// A fire decided ahead of its time (lookahead) does not count the runs
-	// running now, nor pending runs not yet overdue: they usually start and
-	// end before it is due, and ClaimRuns holds it back if they do not.
-	// Fires already due count them all.
+	// running now, the earlier fires of this decision, nor pending runs not
+	// yet overdue: they usually start and end before it is due, and
+	// ClaimRuns holds it back if they do not. (A job firing every 200 ms has
+	// five fires in a 1 s lookahead; counting each against the next would
+	// skip four in five.) Fires already due count them all.
 	queued := in.due.Pending
 	if pd := in.due.PendingDue; queued > 0 && !pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) {
 		queued = 0
 	}
-	waiting := 0
+	waiting := 0 // due fires admitted by this decision
 	cancellable := in.due.Running
 	for _, f := range fires {
-		active := waiting + queued
-		if !f.After(in.now) {
+		due := !f.After(in.now)
+		active := queued
+		if due {
 			active = waiting + in.due.Pending + len(in.due.Running)
 		}
 		switch {
 		case active < limit:
-			waiting++
+			if due {
+				waiting++
+			}
 		case job.Overlap == OverlapCancelRunning && len(cancellable) > 0:
 			c.Cancel = append(c.Cancel, cancellable[0].ID)
 			cancellable = cancellable[1:]

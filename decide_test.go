@@ -113,3 +113,23 @@ func TestDecideOverduePending(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideFastJob: a job firing more often than the lookahead has
+// several fires in one decision; with MaxInstances 1 each future one is
+// admitted (they run one after another), not skipped for the earlier ones.
+func TestDecideFastJob(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	job := &Job{ID: "j", Task: "t", Trigger: MustEvery(200*time.Millisecond, &IntervalOptions{Start: t0}), NextFire: t0}
+	c, err := decideFires(fireInput{due: DueJob{Job: job}, now: t0.Add(-100 * time.Millisecond), horizon: t0.Add(900 * time.Millisecond),
+		grace: time.Hour, overdue: 500 * time.Millisecond, newID: func() string { return "x" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, r := range c.Runs {
+		states = append(states, r.State.String())
+	}
+	if got := strings.Join(states, " "); got != "pending pending pending pending pending" || !c.NextFire.Equal(t0.Add(time.Second)) {
+		t.Errorf("fires every 200 ms, 1 s ahead: %s, next %s", got, c.NextFire.Format(time.TimeOnly))
+	}
+}

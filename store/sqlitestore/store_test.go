@@ -19,7 +19,14 @@ import (
 
 // TestMain fails the tests if a goroutine outlives them: every Store is
 // closed.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// A test binary started with SUNDIAL_SQLITE_CHILD set is one of the
+// processes of TestProcessesExactlyOnce instead.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("SUNDIAL_SQLITE_CHILD"); path != "" {
+		os.Exit(runChild(path))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // base is the tests' "now".
 var base = time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
