@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -43,6 +44,59 @@ func (s *Store) AddJob(ctx context.Context, job *sundial.Job, policy sundial.Con
 		s.publish(sundial.Notice{Kind: sundial.NoticeJobsChanged, JobID: out.ID, NextFire: out.NextFire})
 	}
 	return out, nil
+}
+
+// AddJobs adds many jobs in one transaction, each as AddJob would under
+// policy, for imports and for creating jobs in bulk: one disk flush for
+// the lot instead of one each. It is all or nothing: a bad job (a
+// *sundial.FieldError naming it as jobs[i]) or a conflict under
+// ConflictError fails the call and stores none.
+func (s *Store) AddJobs(ctx context.Context, jobs []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, error) {
+	for i, j := range jobs {
+		if err := checkJob(ctx, j); err != nil {
+			return nil, prefixField(fmt.Sprintf("jobs[%d]", i), err)
+		}
+	}
+	out := make([]*sundial.Job, len(jobs))
+	var notices []sundial.Notice
+	err := s.write(ctx, fmt.Sprintf("add %d jobs", len(jobs)), func(tx *sql.Tx) error {
+		notices = notices[:0]
+		for i, job := range jobs {
+			old, err := getJob(ctx, tx, job.ID)
+			if err != nil && !errors.Is(err, sundial.ErrNotFound) {
+				return err
+			}
+			switch {
+			case old != nil && policy == sundial.ConflictKeepExisting:
+				out[i] = old
+				continue
+			case old != nil && policy == sundial.ConflictError:
+				return conflict("job %s already exists", job.ID)
+			}
+			out[i] = replaced(old, job, now)
+			if err := putJob(ctx, tx, out[i]); err != nil {
+				return err
+			}
+			notices = append(notices, sundial.Notice{Kind: sundial.NoticeJobsChanged, JobID: job.ID, NextFire: out[i].NextFire})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish(notices...)
+	return out, nil
+}
+
+// prefixField puts prefix before the field a *sundial.FieldError names.
+func prefixField(prefix string, err error) error {
+	var fe *sundial.FieldError
+	if errors.As(err, &fe) {
+		c := *fe
+		c.Field = prefix + "." + fe.Field
+		return &c
+	}
+	return err
 }
 
 // replaced returns a copy of job as it replaces old (nil: a new job).
