@@ -26,7 +26,10 @@ import (
 	"github.com/sundialhq/sundial/store/sqlitestore"
 )
 
-var span = flag.Duration("span", 20*time.Second, "BenchmarkFires: the measured window")
+var (
+	span      = flag.Duration("span", 20*time.Second, "BenchmarkFires: the measured window")
+	lookahead = flag.Duration("lookahead", 0, "the scheduler's Config.Lookahead (0: its default, 1s)")
+)
 
 func open(b *testing.B, path string) *sqlitestore.Store {
 	st, err := sqlitestore.New(context.Background(), sqlitestore.Config{Path: path})
@@ -85,7 +88,7 @@ func (l *lateness) report(b *testing.B) {
 }
 
 func newScheduler(b *testing.B, st sundial.Store, l *lateness) *sundial.Scheduler {
-	s, err := sundial.New(sundial.Config{Store: st, NodeID: "bench", Executors: map[string]int{"default": 64}})
+	s, err := sundial.New(sundial.Config{Store: st, NodeID: "bench", Executors: map[string]int{"default": 64}, Lookahead: *lookahead})
 	if err != nil {
 		b.Fatal(err)
 	}
