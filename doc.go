@@ -2,6 +2,34 @@
 // 30 minutes", "run this at 09:00 on the third Friday, Seoul time", "send
 // this notification at the moment the user chose".
 //
+// # Scheduler
+//
+// A [Scheduler] runs jobs: a registered task ([Scheduler.Handle],
+// [HandleFunc] for typed JSON arguments), a trigger and options ([Job]).
+// Declare jobs in code with [Scheduler.Schedule] (the ID defaults to the
+// function's name and a restart replaces rather than duplicates), or add,
+// update, pause, remove and run them at any time. [Scheduler.Start] runs
+// two loops over a [Store]: the schedule loop turns due fires into runs,
+// atomically with advancing each job's next fire, and the worker loop runs
+// them in bounded pools ([Scheduler.AddExecutor]). [Scheduler.Shutdown]
+// lets running tasks finish, then cuts the rest short and says which.
+// Every fire ends as exactly one record: a run, or a missed or skipped
+// record saying why (misfire grace, coalescing, max instances).
+//
+// # Stores
+//
+// The [MemoryStore] is the default. store/sqlitestore keeps jobs and
+// history in a file, for one machine and several processes on it;
+// cluster stores follow. Every store passes store/storetest's suite. A
+// store may implement [Notifier] (changes wake the loops at once) and
+// [RunFinisher] (run ends written in batches).
+//
+// # Events
+//
+// [Scheduler.Subscribe] delivers [Event] values of the types in a bitmask,
+// off the scheduler's locks: a listener may call the scheduler. Package
+// alert turns them into Slack and webhook messages.
+//
 // # Triggers
 //
 // A [Trigger] computes fire times and nothing else: it is stateless data that
