@@ -225,11 +225,18 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	return out, nil
 }
 
-// eachCandidate calls fn for the runs f may select: only the running ones
-// when it asks for nothing else (the heartbeat's question, every beat),
-// else every run.
+// eachCandidate calls fn for the runs f may select: one job's (its
+// pending, running and finished runs) when f names one, only the running
+// ones when it asks for nothing else (the heartbeat's question), else
+// every run.
 func (m *MemoryStore) eachCandidate(f RunFilter, fn func(*Run)) {
 	switch {
+	case f.JobID != "":
+		for _, list := range [][]*memRun{m.pendingOf[f.JobID], m.running[f.JobID], m.history[f.JobID]} {
+			for _, mr := range list {
+				fn(mr.run)
+			}
+		}
 	case len(f.States) == 1 && f.States[0] == RunRunning:
 		for _, rs := range m.running {
 			for _, mr := range rs {
