@@ -70,8 +70,9 @@ func keyOf(r *Run) runKey {
 }
 
 var (
-	_ Store    = (*MemoryStore)(nil)
-	_ Notifier = (*MemoryStore)(nil)
+	_ Store       = (*MemoryStore)(nil)
+	_ Notifier    = (*MemoryStore)(nil)
+	_ RunFinisher = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty in-memory store.

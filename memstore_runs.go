@@ -80,14 +80,47 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 		return err
 	}
 	m.mu.Lock()
+	notices, err := m.finish(run, retry)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.unlock(notices)
+	return nil
+}
+
+// FinishRuns records many run ends under one hold of the lock, each as
+// FinishRun would, and returns an error per end, in order.
+func (m *MemoryStore) FinishRuns(ctx context.Context, ends []RunEnd) []error {
+	errs := make([]error, len(ends))
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	var notices []Notice
+	m.mu.Lock()
+	for i, e := range ends {
+		if errs[i] = CheckFinish(e.Run, e.Retry); errs[i] == nil {
+			var n []Notice
+			n, errs[i] = m.finish(e.Run, e.Retry)
+			notices = append(notices, n...)
+		}
+	}
+	m.unlock(notices)
+	return errs
+}
+
+// finish ends a running run and inserts its retry; the caller holds the
+// lock and delivers the notices.
+func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
 	mr := m.runs[run.ID]
 	switch {
 	case mr == nil:
-		m.mu.Unlock()
-		return &notFoundError{"run " + run.ID}
+		return nil, &notFoundError{"run " + run.ID}
 	case mr.run.State != RunRunning || mr.run.Node != run.Node:
-		m.mu.Unlock()
-		return &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
+		return nil, &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
 	}
 	r := mr.run
 	r.State, r.Finished, r.Error, r.Stack, r.Reason = run.State, run.Finished, run.Error, run.Stack, run.Reason
@@ -98,8 +131,7 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished)) > 0 {
 		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
 	}
-	m.unlock(notices)
-	return nil
+	return notices, nil
 }
 
 func (m *MemoryStore) stopRunning(mr *memRun) {

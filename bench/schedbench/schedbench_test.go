@@ -9,9 +9,6 @@ import (
 // vetting and testing the bench module checks that the adapters compile
 // and fire what they are asked to.
 func TestTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs for several seconds")
-	}
 	cfgs := map[string]Config{
 		ScenarioIdle:  {Jobs: 1000, Every: time.Hour, For: 200 * time.Millisecond, Settle: 100 * time.Millisecond, Budget: time.Minute},
 		ScenarioFires: {Jobs: 10, Every: time.Second, For: 2 * time.Second, Lead: time.Second, Drain: 3 * time.Second, Budget: time.Minute},

@@ -21,9 +21,6 @@ import (
 // for 3 s. Every fire must run exactly once by the tasks' own record,
 // written by each process to a file of its own, and by the store's.
 func TestProcessesExactlyOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three processes for about 10 s")
-	}
 	const jobs, every, fires = 20, 200 * time.Millisecond, 15
 	dir := t.TempDir()
 	path := filepath.Join(dir, "shared.db")
