@@ -196,6 +196,8 @@ func (p RetryPolicy) Delay(next int) (time.Duration, bool) {
 // registered; the scheduler does.
 func (j *Job) Validate() error {
 	switch {
+	case j == nil:
+		return invalid("job", "nil")
 	case j.ID == "":
 		return invalid("id", "missing")
 	case len(j.ID) > 255:
@@ -231,10 +233,12 @@ func (j *Job) validateOptions() error {
 	case j.Overlap > OverlapCancelRunning:
 		return invalid("overlap", "unknown policy %d", j.Overlap)
 	}
-	return j.Retry.validate()
+	return j.Retry.Validate()
 }
 
-func (p RetryPolicy) validate() error {
+// Validate reports the first bad field of p as a *FieldError named
+// "retry.<field>", for p on its own as in a job.
+func (p RetryPolicy) Validate() error {
 	switch {
 	case p.Attempts < 0:
 		return invalid("retry.attempts", "%d is negative", p.Attempts)

@@ -54,10 +54,7 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 // caller may leave out: the name, the anchor of an unanchored interval and
 // the first fire.
 func (s *Scheduler) prepare(job *Job) (*Job, error) {
-	if job == nil {
-		return nil, invalid("job", "nil")
-	}
-	if err := job.Validate(); err != nil {
+	if err := job.Validate(); err != nil { // a nil job too
 		return nil, err
 	}
 	t, ok := s.taskNamed(job.Task)

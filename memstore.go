@@ -172,9 +172,6 @@ func checkJob(ctx context.Context, job *Job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if job == nil {
-		return invalid("job", "nil")
-	}
 	return job.Validate()
 }
 

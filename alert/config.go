@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -211,19 +212,9 @@ func (c Config) checkNumbers() error {
 	case c.QueueSize < 0:
 		return configErr("queue_size", "%d is negative", c.QueueSize)
 	}
-	return checkRetry(c.Retry)
-}
-
-func checkRetry(p sundial.RetryPolicy) error {
-	switch {
-	case p.Attempts < 0:
-		return configErr("retry.attempts", "%d is negative", p.Attempts)
-	case p.Backoff < 0:
-		return configErr("retry.backoff", "%v is negative", p.Backoff)
-	case p.MaxBackoff < 0:
-		return configErr("retry.max_backoff", "%v is negative", p.MaxBackoff)
-	case p.Multiplier != 0 && p.Multiplier < 1:
-		return configErr("retry.multiplier", "%v is below 1", p.Multiplier)
+	var fe *sundial.FieldError
+	if err := c.Retry.Validate(); errors.As(err, &fe) {
+		return configErr(fe.Field, "%s", fe.Problem)
 	}
 	return nil
 }

@@ -74,8 +74,5 @@ func checkJob(ctx context.Context, job *sundial.Job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if job == nil {
-		return invalid("job", "nil")
-	}
 	return job.Validate()
 }
