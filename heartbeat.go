@@ -2,7 +2,6 @@ package sundial
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -79,7 +78,10 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 	if s.cfg.Role != RoleAll && s.cfg.Role != RoleWorker {
 		return
 	}
-	held := s.worker.runningIDs()
+	held := map[string]bool{}
+	for _, id := range s.worker.runningIDs() {
+		held[id] = true
+	}
 	f := RunFilter{States: []RunState{RunRunning}, Limit: 500}
 	for {
 		runs, err := s.store.ListRuns(ctx, f)
@@ -88,7 +90,7 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 			return
 		}
 		for _, r := range runs {
-			if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL && !slices.Contains(held, r.ID) {
+			if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL && !held[r.ID] {
 				s.releaseOrphan(r, now)
 			}
 		}

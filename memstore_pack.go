@@ -66,6 +66,8 @@ const (
 type locTable struct {
 	locs  []*time.Location
 	index map[locKey]uint16
+	last  *time.Location // the zone numbered last, and its number: jobs
+	lastI uint16         // in one zone pack it without working out its key
 }
 
 // locKey identifies a zone: its name and its offsets in January and July
@@ -86,22 +88,26 @@ func (t *locTable) id(l *time.Location) uint16 {
 		return 0
 	case time.Local:
 		return 1
+	case t.last:
+		return t.lastI
 	}
 	_, jan := time.Date(2001, 1, 1, 0, 0, 0, 0, l).Zone()
 	_, jul := time.Date(2001, 7, 1, 0, 0, 0, 0, l).Zone()
 	k := locKey{l.String(), jan, jul}
-	if i, ok := t.index[k]; ok {
-		return i
-	}
-	if len(t.locs) >= maxLocs {
+	i, ok := t.index[k]
+	switch {
+	case ok:
+	case len(t.locs) >= maxLocs:
 		return 0
+	default:
+		if t.index == nil {
+			t.index = map[locKey]uint16{}
+		}
+		i = uint16(len(t.locs) + 2)
+		t.locs = append(t.locs, l)
+		t.index[k] = i
 	}
-	if t.index == nil {
-		t.index = map[locKey]uint16{}
-	}
-	i := uint16(len(t.locs) + 2)
-	t.locs = append(t.locs, l)
-	t.index[k] = i
+	t.last, t.lastI = l, i
 	return i
 }
 
