@@ -220,9 +220,21 @@ func (w *worker) launch(a *activeRun) {
 // pool's next due run, then records them. It runs on the recorder's
 // goroutine, so tasks that end together never queue on w.mu.
 func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) {
-	if len(ended) == 0 {
-		return w.recordLater(flush)
+	if len(ended) > 0 {
+		w.freeSlots(ended)
+		ends := make([]unrecorded, len(ended))
+		for i, a := range ended {
+			a.cancel(nil)
+			ends[i] = w.plan(a.run)
+		}
+		w.recordAll(ends)
 	}
+	return w.recordLater(flush)
+}
+
+// freeSlots gives back the pool slots and claim window of ended runs,
+// each slot straight to its pool's next due run.
+func (w *worker) freeSlots(ended []*activeRun) {
 	now := w.s.clock.Now()
 	start := make([]*activeRun, 0, len(ended))
 	full := false
@@ -244,13 +256,6 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 	if full { // the loop may claim again; otherwise it has nothing new to do
 		wake(w.s.wakeWorker)
 	}
-	ends := make([]unrecorded, len(ended))
-	for i, a := range ended {
-		a.cancel(nil)
-		ends[i] = w.plan(a.run)
-	}
-	w.recordAll(ends)
-	return w.recordLater(flush)
 }
 
 // execute runs a due run's task and hands the end to the recorder.
