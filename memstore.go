@@ -191,7 +191,7 @@ func (m *MemoryStore) putJob(j *Job) {
 
 // schedule puts an unclaimed job in the due heap if it can fire.
 func (m *MemoryStore) schedule(mj *memJob) {
-	if !mj.claimed() && !mj.paused && mj.hasNext() && mj.dueIdx < 0 {
+	if !mj.claimed() && !mj.paused && mj.hasNext && mj.dueIdx < 0 {
 		m.due.add(mj)
 	}
 }

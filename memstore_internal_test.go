@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -101,4 +102,66 @@ func TestMemoryStoreZonesDeduplicated(t *testing.T) {
 	if len(m.locs.locs) != 2 {
 		t.Errorf("the zone table holds %d zones for two offsets", len(m.locs.locs))
 	}
+}
+
+// FuzzMemoryStorePack: whatever a job holds, the memory store's packed
+// form gives it back unchanged.
+func FuzzMemoryStorePack(f *testing.F) {
+	f.Add("id", "name", "task", []byte(`{"a":1}`), int64(60e9), int64(1700000000), int64(5), 3, "tag", "k", "v", int64(-1), 1.5, true)
+	f.Add("", "", "", []byte(nil), int64(1), int64(0), int64(0), 0, "", "", "", int64(0), 0.0, false)
+	f.Fuzz(func(t *testing.T, id, name, task string, args []byte, every, startSec, nsec int64, maxInst int, tag, k, v string, slow int64, mult float64, paused bool) {
+		if every <= 0 {
+			every = 1
+		}
+		zone := time.FixedZone(tag, int(nsec%50000))
+		start := time.Unix(startSec%(1<<40), nsec%1e9).In(zone)
+		if start.IsZero() || nsec%1e9 < 0 {
+			start = time.Time{}
+		}
+		j := &Job{ID: id, Name: name, Task: task, Args: args, Trigger: MustEvery(time.Duration(every), &IntervalOptions{Start: start}),
+			Start: start, NextFire: start, MaxInstances: int(int32(maxInst)), SlowAfter: time.Duration(slow), Paused: paused,
+			Retry: RetryPolicy{Attempts: maxInst, Multiplier: mult}, Tags: []string{tag}, Metadata: map[string]string{k: v},
+			Version: slow, Created: start, Updated: start.Add(time.Duration(every))}
+		if len(args) == 0 {
+			j.Args = nil
+		}
+		m := NewMemoryStore(MemoryConfig{})
+		m.mu.Lock()
+		got := m.unpack(m.pack(j))
+		m.mu.Unlock()
+		if mult != mult { // NaN never equals itself; compare its bits instead
+			if math.Float64bits(got.Retry.Multiplier) != math.Float64bits(mult) {
+				t.Fatalf("multiplier %v came back as %v", mult, got.Retry.Multiplier)
+			}
+			got.Retry.Multiplier, j.Retry.Multiplier = 0, 0
+		}
+		if !sameJob(got, j) {
+			t.Fatalf("\n got %#v\nwant %#v", got, j)
+		}
+	})
+}
+
+// sameJob compares jobs field by field, times by instant and zone offset
+// (zones are numbered by name and offsets, so an equal zone may come back
+// as another *time.Location).
+func sameJob(a, b *Job) bool {
+	sameTime := func(x, y time.Time) bool {
+		_, ox := x.Zone()
+		_, oy := y.Zone()
+		return x.Equal(y) && ox == oy && x.Location().String() == y.Location().String()
+	}
+	ta, tb := *a.Trigger.(*IntervalTrigger), *b.Trigger.(*IntervalTrigger)
+	if !sameTime(ta.start, tb.start) || ta.every != tb.every || ta.jitter != tb.jitter || !sameTime(ta.end, tb.end) {
+		return false
+	}
+	for _, p := range [][2]time.Time{{a.Start, b.Start}, {a.End, b.End}, {a.NextFire, b.NextFire}, {a.Created, b.Created}, {a.Updated, b.Updated}} {
+		if !sameTime(p[0], p[1]) {
+			return false
+		}
+	}
+	x, y := *a, *b
+	x.Trigger, y.Trigger = nil, nil
+	x.Start, x.End, x.NextFire, x.Created, x.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	y.Start, y.End, y.NextFire, y.Created, y.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return reflect.DeepEqual(&x, &y)
 }

@@ -17,11 +17,12 @@ type memJob struct {
 	id       string // a substring of data
 	data     string // the packed job: see pack
 	extra    *memExtra
-	nextSec  int64 // NextFire; nextSec == 0 && nextNsec == 0 means none
+	nextSec  int64 // NextFire, when hasNext
 	nextNsec int32
 	dueIdx   int32 // index in the due heap, -1 when out
 	maxInst  int32 // MaxInstances
 	nextLoc  uint16
+	hasNext  bool // false: the job will not fire again
 	paused   bool
 }
 
@@ -180,16 +181,14 @@ func (m *MemoryStore) pack(j *Job) *memJob {
 // setNext stores the next fire in the job's fields.
 func (mj *memJob) setNext(t time.Time, locs *locTable) {
 	if t.IsZero() {
-		mj.nextSec, mj.nextNsec, mj.nextLoc = 0, 0, 0
+		mj.nextSec, mj.nextNsec, mj.nextLoc, mj.hasNext = 0, 0, 0, false
 		return
 	}
-	mj.nextSec, mj.nextNsec, mj.nextLoc = t.Unix(), int32(t.Nanosecond()), locs.id(t.Location())
+	mj.nextSec, mj.nextNsec, mj.nextLoc, mj.hasNext = t.Unix(), int32(t.Nanosecond()), locs.id(t.Location()), true
 }
 
-func (mj *memJob) hasNext() bool { return mj.nextSec != 0 || mj.nextNsec != 0 }
-
 func (mj *memJob) next(locs *locTable) time.Time {
-	if !mj.hasNext() {
+	if !mj.hasNext {
 		return time.Time{}
 	}
 	return time.Unix(mj.nextSec, int64(mj.nextNsec)).In(locs.loc(mj.nextLoc))
