@@ -80,4 +80,7 @@ type Event struct {
 	Subject   string        // what a node, task, executor or store event is about: the node lost, the task missing, the pool, the store type
 	Run       *Run          // the run, where one applies (a copy)
 	Job       *Job          // the job, for job events (a copy)
+	// Remote is set on an event that happened on another node and reached
+	// this one through the store (an [EventBus]).
+	Remote bool
 }

@@ -249,3 +249,42 @@ type Notice struct {
 	JobID    string
 	NextFire time.Time // for NoticeJobsChanged: the job's next fire, if known
 }
+
+// EventBus is implemented by stores that carry events between the nodes
+// sharing them, so a subscriber on one node sees what every node did: a
+// dashboard on node A sees the runs executed on node B. The scheduler
+// checks for it with a type assertion; it publishes its own events in
+// batches, encoded with [EncodeEvents], and delivers other nodes' events
+// to its subscribers with Event.Remote set. Delivery is best effort: an
+// event published while a node's connection is down is not replayed (the
+// history in the store is the record; events are notifications).
+type EventBus interface {
+	// PublishEvents sends a batch of events, encoded by EncodeEvents, to
+	// every node subscribed, this one included.
+	PublishEvents(ctx context.Context, batch []byte) error
+	// SubscribeEvents calls fn with every batch published by any node
+	// until the returned function is called. fn must not block.
+	SubscribeEvents(fn func(batch []byte)) (unsubscribe func())
+}
+
+// NoticeHealth is implemented by Notifier stores whose notices can stop
+// for a while, such as a PostgreSQL listener whose connection dropped.
+// While NoticesLive reports false the scheduler polls the store every
+// Config.PollInterval instead of waiting for notices. A store that
+// reconnects sends NoticeJobsChanged and NoticeRunsCreated, so the loops
+// look at what changed while it was deaf.
+type NoticeHealth interface {
+	NoticesLive() bool
+}
+
+// StoreClock is implemented by stores shared by several nodes that can
+// tell the time on the store's own clock (now() in PostgreSQL, TIME in
+// Redis). The scheduler reads it at start and at every heartbeat, and
+// runs on its own clock corrected by the measured offset, so that leases,
+// heartbeats and fire decisions agree across nodes whose clocks differ.
+// A store should also refuse, on its own clock, to take a lease or count
+// a node lost early: a node whose clock jumped between two readings then
+// still takes nothing that is not free.
+type StoreClock interface {
+	StoreNow(ctx context.Context) (time.Time, error)
+}
