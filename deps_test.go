@@ -33,6 +33,8 @@ var depRules = []depRule{
 	{pattern: "store/sqlitestore", internal: []string{".", "cron"}, external: []string{"modernc.org/sqlite"}},
 	{pattern: "store/pgstore", internal: []string{".", "cron"}, external: []string{"github.com/jackc/pgx/v5"}},
 	{pattern: "store/redisstore", internal: []string{".", "cron"}, external: []string{"github.com/redis/go-redis/v9"}},
+	{pattern: "lock/pglock", internal: []string{}, external: []string{"github.com/jackc/pgx/v5"}},
+	{pattern: "lock/redislock", internal: []string{}, external: []string{"github.com/redis/go-redis/v9"}},
 	{pattern: "store/storetest", internal: []string{".", "cron"}, noThirdParty: true},
 	{pattern: "sundialtest", internal: []string{".", "cron"}, noThirdParty: true},
 	{pattern: "executor", internal: []string{".", "cron"}, noThirdParty: true},
