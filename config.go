@@ -64,6 +64,21 @@ type Config struct {
 	PruneInterval time.Duration
 	// Rand draws jitter. Nil means a randomly seeded source.
 	Rand *rand.Rand
+
+	// SharedEvents are the event types this node publishes to the other
+	// nodes when the store is an EventBus (PostgreSQL, Redis), so their
+	// subscribers see them with Event.Remote set. Zero means every type;
+	// narrow it to cut the traffic of a busy cluster.
+	SharedEvents EventType
+	// LocalEvents keeps events on their node: nothing is published to,
+	// or received from, the other nodes sharing the store.
+	LocalEvents bool
+	// KeepClock runs the scheduler on Clock as it reads. Otherwise, when
+	// the store can tell its own time (a StoreClock, shared by several
+	// nodes), the scheduler corrects Clock by the store's offset, so nodes
+	// whose clocks differ agree on when fires are due and leases end. Set
+	// it to drive a shared store from a fake clock in tests.
+	KeepClock bool
 }
 
 // withDefaults validates c and fills in its defaults. Errors are
@@ -103,6 +118,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.HeartbeatTTL, 10*time.Second)
 	setDefault(&c.JobLease, 30*time.Second)
 	setDefault(&c.PruneInterval, time.Minute)
+	if c.SharedEvents == 0 {
+		c.SharedEvents = EventAll
+	}
 	if c.ClaimBatch == 0 {
 		c.ClaimBatch = 1000
 	}
@@ -136,6 +154,8 @@ func (c Config) check() error {
 		return invalid("ClaimBatch", "%d is negative", c.ClaimBatch)
 	case c.StackLimit < 0:
 		return invalid("StackLimit", "%d is negative", c.StackLimit)
+	case c.SharedEvents&^EventAll != 0:
+		return invalid("SharedEvents", "%#x has bits that are no event type", uint64(c.SharedEvents))
 	case c.Retention.KeepPerJob < 0:
 		return invalid("Retention.KeepPerJob", "%d is negative", c.Retention.KeepPerJob)
 	}

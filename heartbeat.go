@@ -13,6 +13,9 @@ func (s *Scheduler) heartbeatLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if err := s.syncClock(ctx, 1); err != nil {
+			s.log.Warn("store_clock_failed", "err", err)
+		}
 		if err := s.heartbeat(ctx); err != nil {
 			s.log.Warn("heartbeat_failed", "err", err)
 			continue

@@ -44,7 +44,7 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if stored.Version > 1 {
 		typ = EventJobModified
 	}
-	if s.events.wants(typ) {
+	if s.wants(typ) {
 		s.emit(Event{Type: typ, JobID: stored.ID, Job: stored.Clone()})
 	}
 	return stored, nil

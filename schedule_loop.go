@@ -89,7 +89,7 @@ func (s *Scheduler) jitter(bound time.Duration) time.Duration {
 // half the lookahead, and no later than the idle limit.
 func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	limit := maxIdle
-	if _, ok := s.store.(Notifier); !ok {
+	if !s.noticesLive() {
 		limit = s.cfg.PollInterval
 	}
 	now := s.clock.Now()
@@ -111,6 +111,16 @@ func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	return at
 }
 
+// noticesLive reports whether the store pushes notices now, so the loop
+// may wait for them instead of polling.
+func (s *Scheduler) noticesLive() bool {
+	if _, ok := s.store.(Notifier); !ok {
+		return false
+	}
+	h, ok := s.store.(NoticeHealth)
+	return !ok || h.NoticesLive()
+}
+
 // fireEvents reports the runs a commit created.
 func (s *Scheduler) fireEvents(results []CommitResult) {
 	created := false
@@ -127,7 +137,7 @@ func (s *Scheduler) fireEvents(results []CommitResult) {
 			default:
 				typ = EventJobSkipped
 			}
-			if s.events.wants(typ) {
+			if s.wants(typ) {
 				s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
 			}
 		}

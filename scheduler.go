@@ -37,6 +37,10 @@ type Scheduler struct {
 
 	wakeSchedule chan struct{}
 	wakeWorker   chan struct{}
+
+	storeClock *offsetClock                // set when the scheduler runs on the store's clock
+	outbox     atomic.Pointer[eventOutbox] // set while events are shared with other nodes
+	stopShare  func()
 }
 
 type schedState uint8
@@ -60,6 +64,7 @@ func New(cfg Config) (*Scheduler, error) {
 		wakeWorker:   make(chan struct{}, 1),
 	}
 	s.tasks.Store(&map[string]task{})
+	s.storeClock = s.withStoreClock()
 	s.worker = newWorker(s)
 	return s, nil
 }
@@ -89,6 +94,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return errStarted
 	}
 	s.state = stateRunning
+	s.mu.Unlock()
+	if err := s.syncClock(ctx, 3); err != nil {
+		s.mu.Lock()
+		s.state = stateNew
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Lock()
 	s.started = s.clock.Now()
 	s.mu.Unlock()
 	if s.cfg.Role != RoleClient {
@@ -102,6 +115,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if n, ok := s.store.(Notifier); ok {
 		s.unwatch = n.Subscribe(s.notice)
 	}
+	s.stopShare = s.startSharing()
 	loopCtx, stop := context.WithCancel(context.Background())
 	hbCtx, stopHB := context.WithCancel(context.Background())
 	s.stop, s.stopHB = stop, stopHB
@@ -166,6 +180,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) ([]*Run, error) {
 		s.unwatch()
 	}
 	s.emit(Event{Type: EventSchedulerShutdown})
+	s.stopShare()
 	s.events.flush()
 	s.log.Info("scheduler_shutdown", "node", s.cfg.NodeID, "cut_short", len(cut))
 	return cut, nil
@@ -241,5 +256,8 @@ func (s *Scheduler) emit(e Event) {
 		e.Time = s.clock.Now()
 	}
 	e.Node = s.cfg.NodeID
+	if o := s.outbox.Load(); o != nil && s.cfg.SharedEvents&e.Type != 0 {
+		o.share(e)
+	}
 	s.events.emit(e)
 }

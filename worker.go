@@ -266,7 +266,7 @@ func (w *worker) execute(a *activeRun) {
 		return
 	}
 	r.Started = s.clock.Now()
-	if s.events.wants(EventRunStarted) {
+	if s.wants(EventRunStarted) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
 	stopTimers := w.watch(r)
@@ -388,7 +388,7 @@ func (w *worker) report(r, retry *Run) {
 	case RunFailed:
 		typ = EventJobError
 	}
-	if w.s.events.wants(typ) {
+	if w.s.wants(typ) {
 		w.s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt,
 			Duration: r.Duration(), Err: r.Error, Stack: r.Stack, Run: r.Clone()})
 	}

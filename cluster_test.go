@@ -1,0 +1,327 @@
+package sundial_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sundialhq/sundial"
+	"github.com/sundialhq/sundial/sundialtest"
+)
+
+// sharedStore is a memory store dressed as a store shared by several nodes:
+// it tells time on a clock of its own and carries events between the
+// schedulers that use it, as pgstore and redisstore do.
+type sharedStore struct {
+	*sundial.MemoryStore
+	now func() time.Time
+	bus *memBus
+}
+
+func (s sharedStore) StoreNow(context.Context) (time.Time, error) { return s.now(), nil }
+
+func (s sharedStore) PublishEvents(_ context.Context, batch []byte) error {
+	s.bus.publish(batch)
+	return nil
+}
+
+func (s sharedStore) SubscribeEvents(fn func([]byte)) func() { return s.bus.subscribe(fn) }
+
+type memBus struct {
+	mu   sync.Mutex
+	seq  int
+	subs map[int]func([]byte)
+}
+
+func (b *memBus) publish(batch []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, fn := range b.subs {
+		fn(batch)
+	}
+}
+
+func (b *memBus) subscribe(fn func([]byte)) func() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.subs == nil {
+		b.subs = map[int]func([]byte){}
+	}
+	b.seq++
+	id := b.seq
+	b.subs[id] = fn
+	return func() {
+		b.mu.Lock()
+		delete(b.subs, id)
+		b.mu.Unlock()
+	}
+}
+
+func startOn(t *testing.T, cfg sundial.Config) *sundial.Scheduler {
+	t.Helper()
+	s, err := sundial.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Handle("noop", noop); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s
+}
+
+// A node whose clock runs 30 s behind the store's fires on the store's
+// time: a one-off job 20 s past on the store's clock runs at once, with
+// the store's time as its start. On its own clock it would wait 10 s.
+func TestSchedulerRunsOnTheStoresClock(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	st := sharedStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), bus: &memBus{},
+		now: func() time.Time { return clock.Now().Add(30 * time.Second) }}
+	s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "behind"})
+	if got := s.Offset(); got != 30*time.Second {
+		t.Fatalf("Offset() = %v, want 30s", got)
+	}
+	if got := s.Clock().Now(); !got.Equal(t0.Add(30 * time.Second)) {
+		t.Fatalf("Clock().Now() = %v, want the store's time %v", got, t0.Add(30*time.Second))
+	}
+	rec := sundialtest.Record(t, s, sundial.EventJobExecuted|sundial.EventJobMissed)
+	if _, err := s.AddJob(context.Background(), &sundial.Job{ID: "due", Task: "noop", Trigger: sundial.MustAt(t0.Add(20*time.Second), nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.Wait(t, sundial.EventJobExecuted|sundial.EventJobMissed, wait)
+	if ev.Type != sundial.EventJobExecuted || !ev.Run.Started.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("got %s started %v, want executed at the store's %v", ev.Type, ev.Run.Started, t0.Add(30*time.Second))
+	}
+
+	kept := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "kept", KeepClock: true})
+	if got := kept.Offset(); got != 0 {
+		t.Errorf("KeepClock: Offset() = %v, want 0", got)
+	}
+}
+
+// An offset is replaced only when a reading moves it by more than the
+// reading's error, so a node's time does not wobble with each heartbeat.
+func TestStoreClockFollowsAStep(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	var mu sync.Mutex
+	skew := 5 * time.Second
+	st := sharedStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), bus: &memBus{},
+		now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock.Now().Add(skew) }}
+	s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", HeartbeatInterval: time.Second, HeartbeatTTL: 3 * time.Second})
+	if got := s.Offset(); got != 5*time.Second {
+		t.Fatalf("Offset() = %v, want 5s", got)
+	}
+	mu.Lock()
+	skew = -2 * time.Second // the node's clock was stepped forward by 7 s
+	mu.Unlock()
+	deadline := time.Now().Add(wait)
+	for s.Offset() != -2*time.Second {
+		if time.Now().After(deadline) {
+			t.Fatalf("Offset() = %v after the step, want -2s at the next heartbeat", s.Offset())
+		}
+		clock.WaitForTimers(3, 50*time.Millisecond)
+		clock.Advance(time.Second)
+	}
+}
+
+// counter counts the events a scheduler delivers, by type and remoteness.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func count(s *sundial.Scheduler) *counter {
+	c := &counter{n: map[string]int{}}
+	s.Subscribe(sundial.EventAll, func(e sundial.Event) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		key := e.Type.String()
+		if e.Remote {
+			key += "@" + e.Node
+		}
+		c.n[key]++
+	})
+	return c
+}
+
+func (c *counter) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// Events travel between the nodes sharing a store: a subscriber on one
+// sees the other's runs, marked Remote and named by node, and never its
+// own events twice. SharedEvents narrows what a node sends; LocalEvents
+// keeps a node out of it.
+func TestEventsReachEveryNode(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	st := sharedStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), bus: &memBus{}, now: clock.Now}
+	worker := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "worker",
+		SharedEvents: sundial.EventJobExecuted | sundial.EventSchedulerShutdown})
+	watcher := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "watcher", Role: sundial.RoleClient})
+	local := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "local", Role: sundial.RoleClient, LocalEvents: true})
+
+	seen := sundialtest.Record(t, watcher, sundial.EventAll)
+	own, watched, unseen := count(worker), count(watcher), count(local)
+	if _, err := worker.AddJob(context.Background(), &sundial.Job{ID: "now", Task: "noop", Trigger: sundial.MustAt(t0, nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev := seen.Wait(t, sundial.EventJobExecuted, wait)
+	if !ev.Remote || ev.Node != "worker" || ev.JobID != "now" || ev.Run == nil || ev.Run.State != sundial.RunSucceeded {
+		t.Fatalf("watcher got %+v, want worker's execution of now, remote", ev)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := worker.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := seen.Wait(t, sundial.EventSchedulerShutdown, wait); e.Node != "worker" || !e.Remote {
+		t.Errorf("watcher: shutdown %+v", e)
+	}
+	// The bus delivers to every node before the watcher hears of it, so
+	// shutting the others down flushes all they received.
+	for _, s := range []*sundial.Scheduler{watcher, local} {
+		if _, err := s.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := own.get("job_executed"); n != 1 {
+		t.Errorf("worker saw its execution %d times, want once", n)
+	}
+	if n := own.get("job_executed@worker"); n != 0 {
+		t.Errorf("worker's own event came back as remote %d times", n)
+	}
+	if n := watched.get("job_added@worker") + watched.get("job_submitted@worker"); n != 0 {
+		t.Errorf("watcher got %d events of types the worker does not share", n)
+	}
+	if n := unseen.get("job_executed@worker") + unseen.get("scheduler_shutdown@worker"); n != 0 {
+		t.Errorf("LocalEvents node received %d of the worker's events", n)
+	}
+}
+
+func TestEncodeEvents(t *testing.T) {
+	job := &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Minute, nil)}
+	in := []sundial.Event{
+		{Type: sundial.EventJobError, Time: t0, Node: "n1", JobID: "j", RunID: "r", Scheduled: t0, Attempt: 2,
+			Duration: time.Second, Err: "boom", Stack: "main.f()", Run: &sundial.Run{ID: "r", JobID: "j", State: sundial.RunFailed}},
+		{Type: sundial.EventJobAdded, Time: t0, Node: "n1", JobID: "j", Job: job},
+		{Type: sundial.EventNodeLost, Time: t0, Node: "n1", Subject: "n2"},
+	}
+	data, err := sundial.EncodeEvents(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sundial.DecodeEvents(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 3 || out[0].Type != sundial.EventJobError || out[0].Err != "boom" || out[0].Attempt != 2 ||
+		out[0].Duration != time.Second || out[0].Run.State != sundial.RunFailed || !out[0].Scheduled.Equal(t0) ||
+		out[1].Job == nil || out[1].Job.ID != "j" || out[2].Subject != "n2" || out[0].Remote {
+		t.Fatalf("round trip: %+v", out)
+	}
+
+	for name, bad := range map[string][]sundial.Event{
+		"no type":   {{}},
+		"two types": {{Type: sundial.EventJobAdded | sundial.EventJobRemoved}},
+		"unknown":   {{Type: sundial.EventAll + 1}},
+	} {
+		if _, err := sundial.EncodeEvents(bad); !errors.Is(err, sundial.ErrInvalid) || !strings.Contains(err.Error(), "events[0].type") {
+			t.Errorf("%s: err %v, want ErrInvalid naming events[0].type", name, err)
+		}
+	}
+	for _, bad := range []string{"", "{", `{"type":"job_added"}`, `[{"type":"job_added","job":{"id":""}}]`} {
+		if _, err := sundial.DecodeEvents([]byte(bad)); !errors.Is(err, sundial.ErrInvalid) {
+			t.Errorf("DecodeEvents(%q): err %v, want ErrInvalid", bad, err)
+		}
+	}
+	// A newer node's event types are dropped, not an error.
+	out, err = sundial.DecodeEvents([]byte(`[{"type":"from_the_future","time":"2024-01-01T00:00:00Z"},{"type":"node_lost","subject":"n9"}]`))
+	if err != nil || len(out) != 1 || out[0].Subject != "n9" {
+		t.Errorf("unknown type: %v %+v", err, out)
+	}
+}
+
+func FuzzDecodeEvents(f *testing.F) {
+	good, _ := sundial.EncodeEvents([]sundial.Event{{Type: sundial.EventJobExecuted, JobID: "j", Run: &sundial.Run{ID: "r"}},
+		{Type: sundial.EventJobAdded, Job: &sundial.Job{ID: "j", Task: "t", Trigger: sundial.MustEvery(time.Hour, nil)}}})
+	f.Add(good)
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`[{"type":"node_lost"}]`))
+	f.Add([]byte(`[{"type":"job_added","job":{"id":"x","task":"t","trigger":{"kind":"interval","every":"1h"}}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, err := sundial.DecodeEvents(data)
+		if err != nil {
+			return
+		}
+		again, err := sundial.EncodeEvents(events)
+		if err != nil {
+			t.Fatalf("a decoded batch does not encode: %v", err)
+		}
+		if _, err := sundial.DecodeEvents(again); err != nil {
+			t.Fatalf("a re-encoded batch does not decode: %v", err)
+		}
+	})
+}
+
+// deafStore is a memory store whose notices have stopped: it says so,
+// and the scheduler must poll to find a job added behind its back.
+type deafStore struct {
+	*sundial.MemoryStore
+	live bool
+}
+
+func (d deafStore) Subscribe(func(sundial.Notice)) func() { return func() {} }
+func (d deafStore) NoticesLive() bool                     { return d.live }
+
+func TestPollsWhileNoticesAreDown(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		clock := sundialtest.NewClock(t0)
+		st := deafStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), live: live}
+		s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1"})
+		rec := sundialtest.Record(t, s, sundial.EventJobExecuted)
+		// Once the loops sleep, another node adds a job due in 30 s; no
+		// notice reaches this one.
+		clock.WaitForTimers(3, time.Second)
+		j := &sundial.Job{ID: "elsewhere", Task: "noop", Trigger: sundial.MustAt(t0.Add(30*time.Second), nil), NextFire: t0.Add(30 * time.Second)}
+		if _, err := st.AddJob(context.Background(), j, sundial.ConflictError, t0); err != nil {
+			t.Fatal(err)
+		}
+		clock.WaitForTimers(3, time.Second)
+		clock.Advance(30 * time.Second)
+		if !live {
+			rec.Wait(t, sundial.EventJobExecuted, wait)
+			continue
+		}
+		// Trusting live notices, the loop sleeps on until its idle limit.
+		clock.WaitForTimers(3, time.Second)
+		clock.Advance(time.Second)
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case e := <-events(s):
+			t.Fatalf("live notices: ran %v before the idle limit; the test store is not deaf", e)
+		}
+	}
+}
+
+func events(s *sundial.Scheduler) <-chan sundial.Event {
+	ch := make(chan sundial.Event, 1)
+	s.Subscribe(sundial.EventJobExecuted, func(e sundial.Event) {
+		select {
+		case ch <- e:
+		default:
+		}
+	})
+	return ch
+}
