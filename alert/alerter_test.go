@@ -225,3 +225,19 @@ func TestKindsAndMute(t *testing.T) {
 	}
 	f.quiet(t)
 }
+
+// Events from other nodes inform but never alert: each node alerts for
+// what happened on it, so a cluster sends one message, not one per node.
+func TestRemoteEventsSendNothing(t *testing.T) {
+	f := setup(t, Config{}, nil)
+	for _, typ := range []sundial.EventType{sundial.EventRunStarted, sundial.EventJobError, sundial.EventRunInterrupted,
+		sundial.EventRunSlow, sundial.EventJobMissed, sundial.EventNodeLost} {
+		e := f.event(typ, "j", "r-"+typ.String(), start)
+		e.Remote, e.Node, e.Err, e.Subject = true, "n2", "boom", "n3"
+		f.a.Listen(e)
+	}
+	f.advance(time.Hour)
+	f.a.Listen(f.event(sundial.EventJobError, "j", "local", start))
+	wantContains(t, f.text(t), "j")
+	f.quiet(t)
+}

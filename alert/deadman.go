@@ -148,7 +148,7 @@ func (a *Alerter) allJobsRemovedLocked() {
 // missedEventLocked reports the scheduler's EventJobMissed, once per fire.
 func (a *Alerter) missedEventLocked(e sundial.Event) {
 	a.accountedLocked(e.JobID, e.Scheduled)
-	if a.reportedLocked(keyOf(e.JobID, e.Scheduled)) {
+	if a.reportedLocked(keyOf(e.JobID, e.Scheduled)) || e.Remote {
 		return
 	}
 	m := runMessage(KindMissed, e)

@@ -16,7 +16,10 @@ const Events = sundial.EventJobAdded | sundial.EventJobModified | sundial.EventJ
 
 // Listen takes one event from a scheduler. It never blocks on the network:
 // messages are queued and sent on the Alerter's own goroutines. Events
-// after Close are ignored.
+// after Close are ignored. An event from another node (Event.Remote, from
+// a store that shares events) updates what the Alerter knows of its job,
+// so the dead-man's switch sees runs started elsewhere, but sends nothing:
+// the node where a run failed, was slow or was interrupted alerts for it.
 func (a *Alerter) Listen(e sundial.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -30,18 +33,22 @@ func (a *Alerter) handleLocked(e sundial.Event) {
 	switch e.Type {
 	case sundial.EventJobError:
 		a.ranLocked(e)
-		a.alertLocked(failedMessage(e))
+		if !e.Remote {
+			a.alertLocked(failedMessage(e))
+		}
 	case sundial.EventJobExecuted:
 		a.ranLocked(e)
 	case sundial.EventRunInterrupted:
 		a.endedLocked(e.RunID)
-		if e.Run == nil || !e.Run.Started.IsZero() { // one that never started is simply run again
+		if !e.Remote && (e.Run == nil || !e.Run.Started.IsZero()) { // one that never started is simply run again
 			a.alertLocked(interruptedMessage(e))
 		}
 	case sundial.EventRunStarted:
 		a.startedLocked(e)
 	case sundial.EventRunSlow:
-		a.slowEventLocked(e)
+		if !e.Remote {
+			a.slowEventLocked(e)
+		}
 	case sundial.EventJobSubmitted, sundial.EventRunRetrying:
 		a.submittedLocked(e)
 	case sundial.EventJobMissed:
@@ -49,7 +56,9 @@ func (a *Alerter) handleLocked(e sundial.Event) {
 	case sundial.EventJobSkipped, sundial.EventJobMaxInstances:
 		a.accountedLocked(e.JobID, e.Scheduled)
 	case sundial.EventNodeLost:
-		a.alertLocked(nodeLostMessage(e))
+		if !e.Remote {
+			a.alertLocked(nodeLostMessage(e))
+		}
 	case sundial.EventJobAdded, sundial.EventJobModified:
 		a.jobLocked(e.Job, true)
 	case sundial.EventJobRemoved:

@@ -48,6 +48,9 @@ type running struct {
 // history and relative slowness is on, arms a timer at its threshold.
 func (a *Alerter) startedLocked(e sundial.Event) {
 	a.accountedLocked(e.JobID, e.Scheduled)
+	if e.Remote { // its node watches how long it takes
+		return
+	}
 	r := &running{job: e.JobID, started: e.Time, event: e}
 	if e.Run != nil && !e.Run.Started.IsZero() {
 		r.started = e.Run.Started
