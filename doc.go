@@ -20,15 +20,21 @@
 //
 // The [MemoryStore] is the default. store/sqlitestore keeps jobs and
 // history in a file, for one machine and several processes on it;
-// cluster stores follow. Every store passes store/storetest's suite. A
-// store may implement [Notifier] (changes wake the loops at once) and
-// [RunFinisher] (run ends written in batches).
+// store/pgstore and store/redisstore are shared by the replicas of a
+// service, each fire running once across them. Every store passes
+// store/storetest's suite. A store may implement [Notifier] (changes wake
+// the loops at once), [RunFinisher] (run ends written in batches),
+// [StoreClock] (the scheduler then runs on the store's clock, corrected
+// at every heartbeat, so replicas whose clocks differ agree) and
+// [EventBus] (events reach every node).
 //
 // # Events
 //
 // [Scheduler.Subscribe] delivers [Event] values of the types in a bitmask,
-// off the scheduler's locks: a listener may call the scheduler. Package
-// alert turns them into Slack and webhook messages.
+// off the scheduler's locks: a listener may call the scheduler. On a store
+// that is an [EventBus], a subscriber also receives the other nodes'
+// events, marked [Event].Remote (Config.SharedEvents and LocalEvents
+// narrow this). Package alert turns them into Slack and webhook messages.
 //
 // # Triggers
 //

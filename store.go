@@ -270,9 +270,11 @@ type EventBus interface {
 // NoticeHealth is implemented by Notifier stores whose notices can stop
 // for a while, such as a PostgreSQL listener whose connection dropped.
 // While NoticesLive reports false the scheduler polls the store every
-// Config.PollInterval instead of waiting for notices. A store that
-// reconnects sends NoticeJobsChanged and NoticeRunsCreated, so the loops
-// look at what changed while it was deaf.
+// Config.PollInterval instead of waiting for notices. A store sends
+// NoticeJobsChanged when its notices stop, so a loop asleep until its
+// next fire wakes and starts polling, and NoticeJobsChanged and
+// NoticeRunsCreated when they resume, so the loops look at what changed
+// while it was deaf.
 type NoticeHealth interface {
 	NoticesLive() bool
 }
