@@ -126,11 +126,11 @@ func scanRuns(rows *sql.Rows, err error) ([]*sundial.Run, error) {
 }
 
 // insertRunSQL inserts a run unless its ID or its fire's key exists.
-const insertRunSQL = `INSERT INTO runs (id, job_id, task, args, scheduled, due, jitter, manual,
+var insertRunSQL = hot(`INSERT INTO runs (id, job_id, task, args, scheduled, due, jitter, manual,
 	attempt, state, reason, node, executor, pool, fence, timeout, slow_after, created, started,
 	finished, error, stack, archived)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT DO NOTHING`
+	ON CONFLICT DO NOTHING`)
 
 // runArgs are insertRunSQL's arguments for r; archived is nil unless r is
 // final.

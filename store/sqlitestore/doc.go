@@ -28,9 +28,10 @@
 //     exactly-once key UNIQUE(job_id, scheduled, attempt, manual). Runs
 //     outlive their jobs. History grows until PruneRuns deletes it: unlike
 //     the memory store, this store drops no finished run by itself.
-//   - fences: the last fencing token per job ID.
 //   - nodes: each node's last heartbeat and when it counts as lost.
-//   - counters: claim tokens and the order in which runs finished.
+//   - counters: claim tokens, fencing tokens (one counter for the store,
+//     so a run's token is above every token issued before it, for its job
+//     as for any other) and the order in which runs finished.
 //
 // Times are stored as fixed-width UTC text, to the nanosecond, and read
 // back in UTC. Nothing is cached in memory: every call reads the file.

@@ -16,10 +16,7 @@ import (
 // expires makes its job due again); the zero Time when there is neither.
 func (s *Store) NextFireTime(ctx context.Context) (time.Time, error) {
 	var fire, lease time.Time
-	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT next_fire FROM jobs WHERE paused = 0 AND next_fire IS NOT NULL AND claim_token IS NULL
-			ORDER BY next_fire LIMIT 1),
-		(SELECT min(claim_until) FROM jobs WHERE claim_until IS NOT NULL)`).Scan(timeScan{&fire}, timeScan{&lease})
+	err := s.row(ctx, nextFireSQL).Scan(timeScan{&fire}, timeScan{&lease})
 	if err != nil {
 		return time.Time{}, s.fail(ctx, "next fire time", err)
 	}
@@ -29,10 +26,26 @@ func (s *Store) NextFireTime(ctx context.Context) (time.Time, error) {
 	return fire, nil
 }
 
+var nextFireSQL = hot(`SELECT
+		(SELECT next_fire FROM jobs WHERE paused = 0 AND next_fire IS NOT NULL AND claim_token IS NULL
+			ORDER BY next_fire LIMIT 1),
+		(SELECT min(claim_until) FROM jobs WHERE claim_until IS NOT NULL)`)
+
 // dueSQL selects the jobs to claim, through the jobs_due index.
 const dueSQL = `SELECT id FROM jobs
 	WHERE paused = 0 AND next_fire IS NOT NULL AND next_fire <= ? AND claim_token IS NULL
 	ORDER BY next_fire, id LIMIT ?`
+
+var (
+	releaseExpiredSQL = hot(`UPDATE jobs SET claim_token = NULL, claim_node = NULL, claim_until = NULL
+			WHERE claim_until IS NOT NULL AND claim_until <= ?`)
+	anyDueJobSQL = hot(`SELECT
+		EXISTS (SELECT 1 FROM jobs WHERE paused = 0 AND next_fire IS NOT NULL AND next_fire <= ? AND claim_token IS NULL)
+		OR EXISTS (SELECT 1 FROM jobs WHERE claim_until IS NOT NULL AND claim_until <= ?)`)
+	bumpSQL     = hot(`UPDATE counters SET value = value + ? WHERE name = ? RETURNING value`)
+	claimJobSQL = hot(`UPDATE jobs SET claim_token = ?, claim_node = ?, claim_until = ?
+		WHERE id IN (` + dueSQL + `) RETURNING ` + jobCols)
+)
 
 // ClaimDueJobs leases up to c.Limit (zero: 1,000) due jobs to c.Node
 // until c.Now + c.Lease, the earliest next fire first, each with its
@@ -49,15 +62,16 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 	}
 	var out []sundial.DueJob
 	err := s.write(ctx, "claim due jobs", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET claim_token = NULL, claim_node = NULL, claim_until = NULL
-			WHERE claim_until IS NOT NULL AND claim_until <= ?`, timeText(c.Now))
+		st := s.stmts(ctx, tx)
+		defer st.close()
+		_, err := st.exec(releaseExpiredSQL, timeText(c.Now))
 		if err != nil {
 			return err
 		}
-		if out, err = claimJobs(ctx, tx, c); err != nil || len(out) == 0 {
+		if out, err = claimJobs(&st, c); err != nil || len(out) == 0 {
 			return err
 		}
-		return addActiveRuns(ctx, tx, out)
+		return addActiveRuns(&st, out)
 	})
 	if err != nil {
 		return nil, err
@@ -69,24 +83,19 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 // claim has expired.
 func (s *Store) anyDueJob(ctx context.Context, c sundial.JobClaim) (bool, error) {
 	var work bool
-	err := s.db.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM jobs WHERE paused = 0 AND next_fire IS NOT NULL AND next_fire <= ? AND claim_token IS NULL)
-		OR EXISTS (SELECT 1 FROM jobs WHERE claim_until IS NOT NULL AND claim_until <= ?)`,
-		timeText(c.Horizon), timeText(c.Now)).Scan(&work)
+	err := s.row(ctx, anyDueJobSQL, timeText(c.Horizon), timeText(c.Now)).Scan(&work)
 	return work, err
 }
 
 // claimJobs claims the due jobs in one statement. They share a new token
 // from the claim counter: it differs from every earlier claim's, which is
 // all a commit's check needs.
-func claimJobs(ctx context.Context, tx *sql.Tx, c sundial.JobClaim) ([]sundial.DueJob, error) {
-	token, err := bump(ctx, tx, "claim", 1)
-	if err != nil {
+func claimJobs(st *stmts, c sundial.JobClaim) ([]sundial.DueJob, error) {
+	var token int64
+	if err := st.row(bumpSQL, 1, "claim").Scan(&token); err != nil {
 		return nil, err
 	}
-	jobs, err := listJobs(ctx, tx, `UPDATE jobs SET claim_token = ?, claim_node = ?, claim_until = ?
-		WHERE id IN (`+dueSQL+`) RETURNING `+jobCols,
-		token, c.Node, timeText(c.Now.Add(c.Lease)), timeText(c.Horizon), c.Limit)
+	jobs, err := listJobs(st.ctx, st, claimJobSQL, token, c.Node, timeText(c.Now.Add(c.Lease)), timeText(c.Horizon), c.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +109,6 @@ func claimJobs(ctx context.Context, tx *sql.Tx, c sundial.JobClaim) ([]sundial.D
 	return out, nil
 }
 
-// bump adds n to a counter and returns its new value.
-func bump(ctx context.Context, tx *sql.Tx, name string, n int) (int64, error) {
-	var v int64
-	err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + ? WHERE name = ? RETURNING value`, n, name).Scan(&v)
-	return v, err
-}
-
 // CommitFires applies each commit: a commit whose token still holds its
 // job's claim inserts its runs (those whose fire's key exists are
 // dropped), requests the cancellations, sets the next fire and releases
@@ -118,7 +120,7 @@ func (s *Store) CommitFires(ctx context.Context, commits []sundial.FireCommit, n
 		return out, err
 	}
 	err := s.write(ctx, "commit fires", func(tx *sql.Tx) error {
-		return inWriter(ctx, tx, func(w *txWriter) (err error) {
+		return s.inWriter(ctx, tx, func(w *txWriter) (err error) {
 			for i, c := range commits {
 				if out[i], err = w.commit(c, now); err != nil {
 					return err
@@ -160,7 +162,7 @@ func (s *Store) AddRuns(ctx context.Context, runs []*sundial.Run) ([]*sundial.Ru
 	}
 	var inserted []*sundial.Run
 	err := s.write(ctx, "add runs", func(tx *sql.Tx) error {
-		return inWriter(ctx, tx, func(w *txWriter) (err error) {
+		return s.inWriter(ctx, tx, func(w *txWriter) (err error) {
 			inserted, err = w.insert(runs, time.Time{})
 			return err
 		})

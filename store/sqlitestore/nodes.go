@@ -80,7 +80,7 @@ func (s *Store) RecoverRuns(ctx context.Context, now time.Time) (sundial.Recover
 			return err
 		}
 		slices.Sort(rec.LostNodes)
-		return inWriter(ctx, tx, func(w *txWriter) error { return w.interrupt(now, &rec) })
+		return s.inWriter(ctx, tx, func(w *txWriter) error { return w.interrupt(now, &rec) })
 	})
 	if err != nil {
 		return sundial.Recovery{}, err

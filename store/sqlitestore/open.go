@@ -102,6 +102,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.prepareHot(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -144,6 +148,7 @@ func (s *Store) useWAL(ctx context.Context, wait time.Duration) error {
 
 // Close closes the database. Calls after Close fail.
 func (s *Store) Close() error {
+	s.closePrepared()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlitestore: close %s: %s", s.path, err)
 	}

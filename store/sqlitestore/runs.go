@@ -19,7 +19,7 @@ func (s *Store) ClaimRuns(ctx context.Context, c sundial.RunClaim) ([]*sundial.R
 	}
 	var out []*sundial.Run
 	err := s.write(ctx, "claim runs", func(tx *sql.Tx) error {
-		cl := &runClaimer{ctx: ctx, tx: tx, c: c, slots: map[string]*slots{}, stmts: stmts{ctx: ctx, tx: tx}}
+		cl := &runClaimer{ctx: ctx, tx: tx, c: c, slots: map[string]*slots{}, stmts: s.stmts(ctx, tx)}
 		defer cl.stmts.close()
 		for executor, limit := range c.Limit {
 			runs, err := cl.claimPool(poolOf(executor), limit)
@@ -28,7 +28,7 @@ func (s *Store) ClaimRuns(ctx context.Context, c sundial.RunClaim) ([]*sundial.R
 			}
 			out = append(out, runs...)
 		}
-		return nil
+		return cl.writeFences()
 	})
 	if err != nil {
 		return nil, err
@@ -44,8 +44,7 @@ func (s *Store) anyDueRun(ctx context.Context, c sundial.RunClaim) (bool, error)
 			continue
 		}
 		var work bool
-		err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE state = 1 AND pool = ? AND due <= ?)`,
-			poolOf(executor), timeText(c.Horizon)).Scan(&work)
+		err := s.row(ctx, anyDueRunSQL, poolOf(executor), timeText(c.Horizon)).Scan(&work)
 		if err != nil || work {
 			return work, err
 		}
@@ -60,12 +59,19 @@ type runClaimer struct {
 	c     sundial.RunClaim
 	slots map[string]*slots
 	stmts stmts
+	fenceState
 }
 
 // slots are a job's running runs and the most it may have.
 type slots struct{ running, max int }
 
-// pageSize is how many pending runs claimPool reads at a time.
+// The fields of runClaimer that number fencing tokens.
+type fenceState struct {
+	fence      int64 // the last token issued
+	fenceTaken bool  // fence was read from the counter
+}
+
+// pageSize is the most pending runs claimPool reads at a time.
 const pageSize = 256
 
 // candidate is a pending run as claimPool first reads it: enough to order
@@ -75,6 +81,8 @@ type candidate struct {
 	id    string
 	jobID string
 	due   string
+	// The job's running runs and MaxInstances when the page was read.
+	running, max int
 }
 
 // claimPool starts up to limit due runs of a pool, oldest Due first (ties:
@@ -84,7 +92,9 @@ func (cl *runClaimer) claimPool(pool string, limit int) ([]*sundial.Run, error) 
 	var out []*sundial.Run
 	var last candidate
 	for len(out) < limit {
-		page, err := cl.pending(pool, last)
+		// Read about twice the runs wanted: some may wait for a slot.
+		n := min(pageSize, 2*(limit-len(out))+8)
+		page, err := cl.pending(pool, last, n)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +108,7 @@ func (cl *runClaimer) claimPool(pool string, limit int) ([]*sundial.Run, error) 
 				out = append(out, r)
 			}
 		}
-		if len(page) < pageSize {
+		if len(page) < n {
 			break
 		}
 		last = page[len(page)-1]
@@ -107,13 +117,16 @@ func (cl *runClaimer) claimPool(pool string, limit int) ([]*sundial.Run, error) 
 }
 
 // pendingSQL reads a page of a pool's due runs, through runs_pending.
-const pendingSQL = `SELECT rowid, id, job_id, due FROM runs
-	WHERE state = 1 AND pool = ? AND due <= ? AND (due, rowid) > (?, ?)
-	ORDER BY due, rowid LIMIT ?`
+var pendingSQL = hot(`SELECT r.rowid, r.id, r.job_id, r.due,
+		(SELECT count(*) FROM runs x WHERE x.state = 2 AND x.job_id = r.job_id),
+		coalesce((SELECT instances FROM jobs WHERE id = r.job_id), 1)
+	FROM runs r
+	WHERE r.state = 1 AND r.pool = ? AND r.due <= ? AND (r.due, r.rowid) > (?, ?)
+	ORDER BY r.due, r.rowid LIMIT ?`)
 
 // pending reads a page of a pool's due runs after last.
-func (cl *runClaimer) pending(pool string, last candidate) ([]candidate, error) {
-	rows, err := cl.tx.QueryContext(cl.ctx, pendingSQL, pool, timeText(cl.c.Horizon), last.due, last.rowid, pageSize)
+func (cl *runClaimer) pending(pool string, last candidate, n int) ([]candidate, error) {
+	rows, err := cl.stmts.query(pendingSQL, pool, timeText(cl.c.Horizon), last.due, last.rowid, n)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +134,7 @@ func (cl *runClaimer) pending(pool string, last candidate) ([]candidate, error) 
 	var page []candidate
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.rowid, &c.id, &c.jobID, &c.due); err != nil {
+		if err := rows.Scan(&c.rowid, &c.id, &c.jobID, &c.due, &c.running, &c.max); err != nil {
 			return nil, err
 		}
 		page = append(page, c)
@@ -132,18 +145,19 @@ func (cl *runClaimer) pending(pool string, last candidate) ([]candidate, error) 
 // start makes a run running and returns it, or nil if its job has no free
 // slot.
 func (cl *runClaimer) start(c candidate) (*sundial.Run, error) {
-	sl, err := cl.slotsOf(c.jobID)
-	if err != nil || sl.running >= sl.max {
-		return nil, err
+	sl := cl.slots[c.jobID]
+	if sl == nil {
+		sl = &slots{running: c.running, max: c.max}
+		cl.slots[c.jobID] = sl
 	}
-	var fence int64
-	err = cl.stmts.row(`INSERT INTO fences (job_id, fence) VALUES (?, 1)
-		ON CONFLICT (job_id) DO UPDATE SET fence = fence + 1 RETURNING fence`, c.jobID).Scan(&fence)
+	if sl.running >= sl.max {
+		return nil, nil
+	}
+	fence, err := cl.nextFence()
 	if err != nil {
 		return nil, err
 	}
-	r, err := scanRun(cl.stmts.row(`UPDATE runs SET state = 2, node = ?, started = ?, fence = ?
-		WHERE id = ? RETURNING `+runCols, cl.c.Node, timeText(cl.c.Now), fence, c.id))
+	r, err := scanRun(cl.stmts.row(startRunSQL, cl.c.Node, timeText(cl.c.Now), fence, c.id))
 	if err != nil {
 		return nil, err
 	}
@@ -151,17 +165,40 @@ func (cl *runClaimer) start(c candidate) (*sundial.Run, error) {
 	return r, nil
 }
 
-func (cl *runClaimer) slotsOf(jobID string) (*slots, error) {
-	if sl := cl.slots[jobID]; sl != nil {
-		return sl, nil
+// nextFence returns the next fencing token. Tokens come from the store's
+// one fence counter, read once per claim and written back once when it
+// ends (writeFences), in the same transaction: a counter that only grows
+// gives tokens strictly increasing per job.
+func (cl *runClaimer) nextFence() (int64, error) {
+	if cl.fence == 0 {
+		err := cl.stmts.row(readFenceSQL).Scan(&cl.fence)
+		if err != nil {
+			return 0, err
+		}
+		cl.fenceTaken = true
 	}
-	sl := &slots{}
-	err := cl.stmts.row(`SELECT
-		(SELECT count(*) FROM runs WHERE state = 2 AND job_id = ?),
-		coalesce((SELECT instances FROM jobs WHERE id = ?), 1)`, jobID, jobID).Scan(&sl.running, &sl.max)
-	cl.slots[jobID] = sl
-	return sl, err
+	cl.fence++
+	return cl.fence, nil
 }
+
+// writeFences stores the last token the claim issued.
+func (cl *runClaimer) writeFences() error {
+	if !cl.fenceTaken {
+		return nil
+	}
+	_, err := cl.stmts.exec(writeFenceSQL, cl.fence)
+	return err
+}
+
+var (
+	startRunSQL = hot(`UPDATE runs SET state = 2, node = ?, started = ?, fence = ?
+		WHERE id = ? RETURNING ` + runCols)
+	readFenceSQL  = hot(`SELECT value FROM counters WHERE name = 'fence'`)
+	writeFenceSQL = hot(`UPDATE counters SET value = ? WHERE name = 'fence'`)
+	anyDueRunSQL  = hot(`SELECT EXISTS (SELECT 1 FROM runs WHERE state = 1 AND pool = ? AND due <= ?)`)
+	finishRunSQL  = hot(`UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
+		started = ?, cancel = 0, archived = ? WHERE id = ? AND state = 2 AND node = ? RETURNING job_id`)
+)
 
 // FinishRun records a running run's end (State, Finished, Error, Stack,
 // Reason, and Started: zero when the task never began) and, in the same transaction, inserts
@@ -178,7 +215,7 @@ func (s *Store) FinishRun(ctx context.Context, run *sundial.Run, retry *sundial.
 	}
 	var notices []sundial.Notice
 	err := s.write(ctx, "finish run "+run.ID, func(tx *sql.Tx) error {
-		return inWriter(ctx, tx, func(w *txWriter) (err error) {
+		return s.inWriter(ctx, tx, func(w *txWriter) (err error) {
 			notices, err = w.finishOne(sundial.RunEnd{Run: run, Retry: retry})
 			return err
 		})
@@ -202,7 +239,7 @@ func (s *Store) FinishRuns(ctx context.Context, ends []sundial.RunEnd) []error {
 	var notices []sundial.Notice
 	err := s.write(ctx, "finish runs", func(tx *sql.Tx) error {
 		notices = notices[:0]
-		return inWriter(ctx, tx, func(w *txWriter) error {
+		return s.inWriter(ctx, tx, func(w *txWriter) error {
 			for i, e := range ends {
 				if errs[i] = sundial.CheckFinish(e.Run, e.Retry); errs[i] != nil {
 					continue
@@ -260,9 +297,7 @@ func (w *txWriter) finish(run *sundial.Run) (string, error) {
 		return "", err
 	}
 	var jobID string
-	err = w.stmts.row(`UPDATE runs SET state = ?, finished = ?, error = ?, stack = ?, reason = ?,
-		started = ?, cancel = 0, archived = ? WHERE id = ? AND state = 2 AND node = ? RETURNING job_id`,
-		int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq,
+	err = w.stmts.row(finishRunSQL, int(run.State), timeText(run.Finished), run.Error, run.Stack, run.Reason, timeText(run.Started), seq,
 		run.ID, run.Node).Scan(&jobID)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return jobID, err

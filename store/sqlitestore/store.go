@@ -18,6 +18,8 @@ type Store struct {
 
 	writeMu sync.Mutex // one write transaction at a time in this Store
 
+	prepared map[string]*sql.Stmt // the hot queries, by text; read-only once open
+
 	subMu  sync.Mutex
 	subs   map[int]func(sundial.Notice)
 	subSeq int

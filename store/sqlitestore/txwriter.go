@@ -15,27 +15,36 @@ type txWriter struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	stmts   stmts
-	insertQ *sql.Stmt
-	commitQ *sql.Stmt
 	archive int64 // the last archive number taken, once loaded
 	taken   bool
 }
 
 // inWriter runs fn with a txWriter on tx, then writes its counter back.
-func inWriter(ctx context.Context, tx *sql.Tx, fn func(*txWriter) error) error {
-	w := &txWriter{ctx: ctx, tx: tx, stmts: stmts{ctx: ctx, tx: tx}}
+func (s *Store) inWriter(ctx context.Context, tx *sql.Tx, fn func(*txWriter) error) error {
+	w := &txWriter{ctx: ctx, tx: tx, stmts: s.stmts(ctx, tx)}
 	defer w.close()
 	if err := fn(w); err != nil || !w.taken {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE counters SET value = ? WHERE name = 'archive'`, w.archive)
+	_, err := w.stmts.exec(writeArchiveSQL, w.archive)
 	return err
 }
+
+// stmts returns the statement cache of a transaction.
+func (s *Store) stmts(ctx context.Context, tx *sql.Tx) stmts {
+	return stmts{ctx: ctx, tx: tx, prepared: s.prepared}
+}
+
+var (
+	readArchiveSQL  = hot(`SELECT value FROM counters WHERE name = 'archive'`)
+	writeArchiveSQL = hot(`UPDATE counters SET value = ? WHERE name = 'archive'`)
+	cancelRunSQL    = hot(`UPDATE runs SET cancel = 1 WHERE id = ? AND state = 2`)
+)
 
 // nextArchive returns the next number of the order of finished runs.
 func (w *txWriter) nextArchive() (int64, error) {
 	if !w.taken {
-		err := w.tx.QueryRowContext(w.ctx, `SELECT value FROM counters WHERE name = 'archive'`).Scan(&w.archive)
+		err := w.stmts.row(readArchiveSQL).Scan(&w.archive)
 		if err != nil {
 			return 0, err
 		}
@@ -47,45 +56,30 @@ func (w *txWriter) nextArchive() (int64, error) {
 
 // commitSQL sets a job's next fire and releases its claim, if the token
 // still holds it.
-const commitSQL = `UPDATE jobs SET next_fire = ?, claim_token = NULL, claim_node = NULL, claim_until = NULL
-	WHERE id = ? AND claim_token = ?`
+var commitSQL = hot(`UPDATE jobs SET next_fire = ?, claim_token = NULL, claim_node = NULL, claim_until = NULL
+	WHERE id = ? AND claim_token = ?`)
 
-// exec runs the statement *stmt, preparing it from query on first use.
-func (w *txWriter) exec(stmt **sql.Stmt, query string, args ...any) (sql.Result, error) {
-	if *stmt == nil {
-		s, err := w.tx.PrepareContext(w.ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		*stmt = s
-	}
-	return (*stmt).ExecContext(w.ctx, args...)
-}
-
-func (w *txWriter) close() {
-	for _, s := range []*sql.Stmt{w.insertQ, w.commitQ} {
-		if s != nil {
-			s.Close()
-		}
-	}
-	w.stmts.close()
-}
+func (w *txWriter) close() { w.stmts.close() }
 
 // stmts prepares each statement once per transaction: a batch of a
 // thousand runs runs the same few statements a thousand times, and
 // preparing them each time cost more than running them.
 type stmts struct {
-	ctx context.Context
-	tx  *sql.Tx
-	m   map[string]*sql.Stmt
+	ctx      context.Context
+	tx       *sql.Tx
+	prepared map[string]*sql.Stmt // the Store's hot queries
+	m        map[string]*sql.Stmt
 }
 
 func (s *stmts) get(query string) (*sql.Stmt, error) {
 	if st := s.m[query]; st != nil {
 		return st, nil
 	}
-	st, err := s.tx.PrepareContext(s.ctx, query)
-	if err != nil {
+	var st *sql.Stmt
+	var err error
+	if p := s.prepared[query]; p != nil {
+		st = s.tx.StmtContext(s.ctx, p)
+	} else if st, err = s.tx.PrepareContext(s.ctx, query); err != nil {
 		return nil, err
 	}
 	if s.m == nil {
@@ -102,6 +96,25 @@ func (s *stmts) row(query string, args ...any) *sql.Row {
 		return s.tx.QueryRowContext(s.ctx, query, args...) // reports the same error
 	}
 	return st.QueryRowContext(s.ctx, args...)
+}
+
+// query runs a query.
+func (s *stmts) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := s.get(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(s.ctx, args...)
+}
+
+// QueryContext and QueryRowContext run a query, prepared once per
+// transaction, in the transaction's ctx. They make stmts a querier.
+func (s *stmts) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.query(query, args...)
+}
+
+func (s *stmts) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return s.row(query, args...)
 }
 
 // exec runs a statement.
@@ -125,7 +138,7 @@ func (w *txWriter) commit(c sundial.FireCommit, now time.Time) (sundial.CommitRe
 	if c.Token == 0 {
 		return res, nil
 	}
-	out, err := w.exec(&w.commitQ, commitSQL, nullTime(c.NextFire), c.JobID, c.Token)
+	out, err := w.stmts.exec(commitSQL, nullTime(c.NextFire), c.JobID, c.Token)
 	if err != nil {
 		return res, err
 	}
@@ -137,7 +150,7 @@ func (w *txWriter) commit(c sundial.FireCommit, now time.Time) (sundial.CommitRe
 		return res, err
 	}
 	for _, id := range c.Cancel {
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE runs SET cancel = 1 WHERE id = ? AND state = 2`, id); err != nil {
+		if _, err := w.stmts.exec(cancelRunSQL, id); err != nil {
 			return res, err
 		}
 	}
@@ -161,7 +174,7 @@ func (w *txWriter) insert(runs []*sundial.Run, now time.Time) ([]*sundial.Run, e
 			}
 			archived = seq
 		}
-		res, err := w.exec(&w.insertQ, insertRunSQL, runArgs(r, archived)...)
+		res, err := w.stmts.exec(insertRunSQL, runArgs(r, archived)...)
 		if err != nil {
 			return nil, err
 		}
@@ -174,19 +187,35 @@ func (w *txWriter) insert(runs []*sundial.Run, now time.Time) ([]*sundial.Run, e
 	return out, nil
 }
 
+// activeChunk is how many jobs addActiveRuns asks about per query. The
+// queries always carry this many IDs (padded with "", which no job has),
+// so they are prepared once.
+const activeChunk = 256
+
+var (
+	runningOfSQL = hot(`SELECT ` + runCols + ` FROM runs
+		WHERE state = 2 AND job_id IN (` + placeholders(activeChunk) + `) ORDER BY job_id, fence`)
+	pendingOfSQL = hot(`SELECT job_id, count(*), min(due) FROM runs
+		WHERE state = 1 AND job_id IN (` + placeholders(activeChunk) + `) GROUP BY job_id`)
+)
+
 // addActiveRuns fills in each claimed job's running runs (oldest first)
 // and its count of pending ones, a chunk of jobs per query.
-func addActiveRuns(ctx context.Context, tx *sql.Tx, due []sundial.DueJob) error {
-	const chunk = 500
+func addActiveRuns(st *stmts, due []sundial.DueJob) error {
 	index := make(map[string]int, len(due))
 	for i, d := range due {
 		index[d.Job.ID] = i
 	}
-	for start := 0; start < len(due); start += chunk {
-		part := due[start:min(start+chunk, len(due))]
-		in, args := inList(part)
-		running, err := scanRuns(tx.QueryContext(ctx, `SELECT `+runCols+` FROM runs
-			WHERE state = 2 AND job_id IN (`+in+`) ORDER BY job_id, fence`, args...))
+	args := make([]any, activeChunk)
+	for start := 0; start < len(due); start += activeChunk {
+		part := due[start:min(start+activeChunk, len(due))]
+		for i := range args {
+			args[i] = ""
+			if i < len(part) {
+				args[i] = part[i].Job.ID
+			}
+		}
+		running, err := scanRuns(st.query(runningOfSQL, args...))
 		if err != nil {
 			return err
 		}
@@ -194,16 +223,17 @@ func addActiveRuns(ctx context.Context, tx *sql.Tx, due []sundial.DueJob) error 
 			d := &due[index[r.JobID]]
 			d.Running = append(d.Running, r)
 		}
-		if err := addPending(ctx, tx, due, index, in, args); err != nil {
+		if err := addPending(st, due, index, args); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func addPending(ctx context.Context, tx *sql.Tx, due []sundial.DueJob, index map[string]int, in string, args []any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT job_id, count(*), min(due) FROM runs
-		WHERE state = 1 AND job_id IN (`+in+`) GROUP BY job_id`, args...)
+// addPending fills in the count and earliest Due of the pending runs of
+// the jobs named in args.
+func addPending(st *stmts, due []sundial.DueJob, index map[string]int, args []any) error {
+	rows, err := st.query(pendingOfSQL, args...)
 	if err != nil {
 		return err
 	}
@@ -220,11 +250,3 @@ func addPending(ctx context.Context, tx *sql.Tx, due []sundial.DueJob, index map
 	return rows.Err()
 }
 
-// inList returns "?, ?, …" and the jobs' IDs as its arguments.
-func inList(due []sundial.DueJob) (string, []any) {
-	args := make([]any, len(due))
-	for i, d := range due {
-		args[i] = d.Job.ID
-	}
-	return placeholders(len(due)), args
-}
