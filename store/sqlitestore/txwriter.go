@@ -249,4 +249,3 @@ func addPending(st *stmts, due []sundial.DueJob, index map[string]int, args []an
 	}
 	return rows.Err()
 }
-
