@@ -1,0 +1,2 @@
+// Package pgstore is a sundial.Store on PostgreSQL.
+package pgstore
