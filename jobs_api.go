@@ -36,7 +36,12 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if policy == ConflictReplace && job.NextFire.IsZero() {
 		s.keepSchedule(ctx, j, job.Trigger)
 	}
-	stored, err := s.store.AddJob(ctx, j, policy, s.clock.Now())
+	var stored *Job
+	if ms, ok := s.store.(*MemoryStore); ok { // j is ours to hand over
+		stored, err = ms.addOwnedJob(ctx, j, policy, s.clock.Now())
+	} else {
+		stored, err = s.store.AddJob(ctx, j, policy, s.clock.Now())
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -141,9 +141,30 @@ func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolic
 	if err := checkJob(ctx, job); err != nil {
 		return nil, err
 	}
+	j := *job
+	stored, err := m.addJob(&j, policy, now)
+	if stored == &j {
+		stored = j.Clone() // the store keeps none of j; the copy is the caller's
+	}
+	return stored, err
+}
+
+// addOwnedJob is AddJob for a job the caller hands over, already
+// validated: the store stamps it in place and returns it, sparing a copy
+// per registration (the Scheduler's own copy of the user's job).
+func (m *MemoryStore) addOwnedJob(ctx context.Context, job *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return m.addJob(job, policy, now)
+}
+
+// addJob stores j, setting its Created, Updated, Version and kept
+// NextFire, and returns j, or the existing job under ConflictKeepExisting.
+func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
 	m.mu.Lock()
 	var prev *Job
-	if old := m.jobs[job.ID]; old != nil {
+	if old := m.jobs[j.ID]; old != nil {
 		prev = m.unpack(old)
 		switch policy {
 		case ConflictKeepExisting:
@@ -151,11 +172,10 @@ func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolic
 			return prev, nil
 		case ConflictError:
 			m.mu.Unlock()
-			return nil, &conflictError{"job " + job.ID + " already exists"}
+			return nil, &conflictError{"job " + j.ID + " already exists"}
 		}
 		m.dropJob(old)
 	}
-	j := *job
 	j.Created, j.Updated, j.Version = now, now, 1
 	if prev != nil {
 		j.Created, j.Version = prev.Created, prev.Version+1
@@ -163,9 +183,9 @@ func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolic
 			j.NextFire = prev.NextFire
 		}
 	}
-	m.putJob(&j)
+	m.putJob(j)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
-	return j.Clone(), nil
+	return j, nil
 }
 
 func checkJob(ctx context.Context, job *Job) error {
