@@ -78,8 +78,10 @@ func (s *Scheduler) Role() Role { return s.cfg.Role }
 // Store returns the scheduler's store.
 func (s *Scheduler) Store() Store { return s.store }
 
-// Clock returns the scheduler's clock (Config.Clock, or SystemClock), for
-// listeners that time things the way the scheduler does, such as alerts.
+// Clock returns the scheduler's clock (Config.Clock, or SystemClock,
+// corrected by the store's offset on a StoreClock store unless
+// Config.KeepClock), for listeners that time things the way the scheduler
+// does, such as alerts.
 func (s *Scheduler) Clock() Clock { return s.clock }
 
 var errStarted = errors.New("sundial: the scheduler was already started")

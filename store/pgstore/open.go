@@ -152,3 +152,6 @@ var (
 	_ sundial.StoreClock   = (*Store)(nil)
 	_ sundial.EventBus     = (*Store)(nil)
 )
+
+// Schema returns the name of the schema that holds the Store's tables.
+func (s *Store) Schema() string { return s.schema }

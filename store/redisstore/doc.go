@@ -77,9 +77,10 @@
 // publishes one message on <prefix>notices when it ends, listing what
 // changed, so that a job added on one node and due 200 ms later fires on
 // time on another. It is a sundial.NoticeHealth: NoticesLive is false
-// while its subscription connection is down (the scheduler then polls),
-// and on reconnecting it delivers NoticeJobsChanged and
-// NoticeRunsCreated. It is a sundial.EventBus on <prefix>events. Pub/sub
+// while its subscription connection is down (the scheduler then polls);
+// when it drops the Store delivers NoticeJobsChanged, and on reconnecting
+// NoticeJobsChanged and NoticeRunsCreated. It is a sundial.EventBus on
+// <prefix>events. Pub/sub
 // is fire and forget: a message sent while a Store is disconnected is not
 // replayed; the history in the store is the record.
 //

@@ -67,9 +67,11 @@ func (s *Store) PublishEvents(ctx context.Context, batch []byte) error {
 }
 
 // NoticesLive reports whether the Store's subscription is up: false
-// before the first Subscribe and while the connection is down. On
-// reconnecting the Store delivers NoticeJobsChanged and NoticeRunsCreated,
-// so a scheduler looks at what changed while it was deaf.
+// before the first Subscribe and while the connection is down. When the
+// connection drops the Store delivers NoticeJobsChanged, so a scheduler
+// asleep until its next fire wakes and polls; on reconnecting it delivers
+// NoticeJobsChanged and NoticeRunsCreated, so the scheduler looks at what
+// changed while it was deaf.
 func (s *Store) NoticesLive() bool {
 	s.subMu.Lock()
 	l := s.listen
@@ -188,13 +190,16 @@ func (s *Store) listenLoop(ctx context.Context, l *listener) {
 			ps.Close()
 			return
 		}
-		if s.receive(ctx, l, ps, dropped) {
-			attempt = 0
-			s.log.Warn("notices_down", "hint", "polling the store until the subscription is back")
-		}
+		wasUp := s.receive(ctx, l, ps, dropped)
 		ps.Close()
 		l.live.Store(false)
 		dropped = true
+		if wasUp && ctx.Err() == nil {
+			// Wake a loop asleep until its next fire: it polls now.
+			attempt = 0
+			s.log.Warn("notices_down", "hint", "polling the store until the subscription is back")
+			s.notify(sundial.Notice{Kind: sundial.NoticeJobsChanged})
+		}
 		if !sleep(ctx, backoff(attempt)) {
 			return
 		}
