@@ -31,17 +31,23 @@ func TestWipedPrefixReportsDataLost(t *testing.T) {
 	deleteKeys(t, testenv.RedisURL(t), prefix)
 
 	calls := map[string]func() error{
-		"GetJob":    func() error { return second(s.GetJob(ctx, "j")) },
-		"AddJob":    func() error { return second(s.AddJob(ctx, j, sundial.ConflictReplace, base)) },
-		"ListJobs":  func() error { return second(s.ListJobs(ctx, sundial.JobFilter{})) },
-		"NextFire":  func() error { return second(s.NextFireTime(ctx)) },
-		"ClaimDue":  func() error { return second(s.ClaimDueJobs(ctx, sundial.JobClaim{Node: "n", Now: base, Horizon: base})) },
-		"ClaimRuns": func() error { return second(s.ClaimRuns(ctx, sundial.RunClaim{Node: "n", Now: base, Horizon: base, Limit: map[string]int{"default": 1}})) },
+		"GetJob":   func() error { return second(s.GetJob(ctx, "j")) },
+		"AddJob":   func() error { return second(s.AddJob(ctx, j, sundial.ConflictReplace, base)) },
+		"ListJobs": func() error { return second(s.ListJobs(ctx, sundial.JobFilter{})) },
+		"NextFire": func() error { return second(s.NextFireTime(ctx)) },
+		"ClaimDue": func() error {
+			return second(s.ClaimDueJobs(ctx, sundial.JobClaim{Node: "n", Now: base, Horizon: base}))
+		},
+		"ClaimRuns": func() error {
+			return second(s.ClaimRuns(ctx, sundial.RunClaim{Node: "n", Now: base, Horizon: base, Limit: map[string]int{"default": 1}}))
+		},
 		"FinishRun": func() error { return s.FinishRun(ctx, ended(run), nil) },
-		"Heartbeat": func() error { return second(s.Heartbeat(ctx, sundial.NodeInfo{ID: "n", Running: []string{run.ID}}, base)) },
-		"Recover":   func() error { return second(s.RecoverRuns(ctx, base.Add(time.Hour))) },
-		"ListRuns":  func() error { return second(s.ListRuns(ctx, sundial.RunFilter{})) },
-		"Prune":     func() error { return second(s.PruneRuns(ctx, sundial.Retention{KeepPerJob: 1}, base)) },
+		"Heartbeat": func() error {
+			return second(s.Heartbeat(ctx, sundial.NodeInfo{ID: "n", Running: []string{run.ID}}, base))
+		},
+		"Recover":  func() error { return second(s.RecoverRuns(ctx, base.Add(time.Hour))) },
+		"ListRuns": func() error { return second(s.ListRuns(ctx, sundial.RunFilter{})) },
+		"Prune":    func() error { return second(s.PruneRuns(ctx, sundial.Retention{KeepPerJob: 1}, base)) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, redisstore.ErrDataLost) {
