@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -24,7 +26,23 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childVar) != "" {
 		os.Exit(runChild())
 	}
+	skipExamplesWithoutServer()
 	goleak.VerifyTestMain(m)
+}
+
+// skipExamplesWithoutServer leaves the examples out when no test server is
+// set outside CI, as the tests skip then: an example cannot skip itself.
+func skipExamplesWithoutServer() {
+	if os.Getenv(testenv.PostgresVar) != "" || testenv.InCI() {
+		return
+	}
+	flag.Parse()
+	skip := "^Example"
+	if cur := flag.Lookup("test.skip").Value.String(); cur != "" {
+		skip = cur + "|" + skip
+	}
+	flag.Set("test.skip", skip)
+	fmt.Fprintf(os.Stderr, "pgstore: examples skipped: %s is not set\n", testenv.PostgresVar)
 }
 
 // base is the tests' "now".

@@ -108,9 +108,11 @@ func (cl *runClaimer) claim() ([]*sundial.Run, error) {
 }
 
 // pendingSQL reads a page of a pool's due runs after a cursor, through
-// runs_pending, locking them. It leaves out runs whose jobs look full.
+// runs_pending, locking them. It leaves out runs whose jobs look full, and
+// those of the jobs $6 that this claim found full or locked.
 const pendingSQL = `SELECT r.id, r.job_id, r.due, r.seq FROM {schema}.runs r
 	WHERE r.state = 1 AND r.pool = $1 AND r.due <= $2 AND (r.due, r.seq) > ($3, $4)
+		AND r.job_id <> ALL ($6::text[])
 		AND (SELECT count(*) FROM {schema}.runs x WHERE x.job_id = r.job_id AND x.state = 2)
 			< coalesce((SELECT instances FROM {schema}.jobs j WHERE j.id = r.job_id), 1)
 	ORDER BY r.due, r.seq LIMIT $5
@@ -122,13 +124,22 @@ func (p *poolCursor) pageSize() int { return min(max(2*p.want, 16), 500) }
 // readPages reads the next page of every pool that wants runs, and
 // reports whether any did.
 func (cl *runClaimer) readPages() (bool, error) {
+	skip := []string{}
+	for id, n := range cl.free {
+		if n <= 0 {
+			skip = append(skip, id)
+		}
+	}
+	for id := range cl.lost {
+		skip = append(skip, id)
+	}
 	b := &pgx.Batch{}
 	for _, p := range cl.pools {
 		p.page = nil
 		if p.done || p.want == 0 {
 			continue
 		}
-		b.Queue(cl.s.sql(pendingSQL), p.name, ns(cl.c.Horizon), p.due, p.seq, p.pageSize()).Query(func(rows pgx.Rows) error {
+		b.Queue(cl.s.sql(pendingSQL), p.name, ns(cl.c.Horizon), p.due, p.seq, p.pageSize(), skip).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var c candidate
 				if err := rows.Scan(&c.id, &c.jobID, &c.due, &c.seq); err != nil {
