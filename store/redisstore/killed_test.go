@@ -25,8 +25,8 @@ type errLog struct {
 func newErrLog() errLog { return errLog{mu: &sync.Mutex{}, errs: new([]error)} }
 
 func (h errLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h errLog) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h errLog) WithGroup(string) slog.Handler           { return h }
+func (h errLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h errLog) WithGroup(string) slog.Handler            { return h }
 func (h errLog) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
