@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 )
 
@@ -23,6 +24,9 @@ type childSpec struct {
 	Node   string
 	Record string    // the record file
 	Until  time.Time // stop then
+	// Profile, when set, is where the replica writes a CPU profile of its
+	// run (from Start to Stop).
+	Profile string
 }
 
 // MaybeChild runs a replica and exits when this process was started as
@@ -60,11 +64,16 @@ func runChild(spec string) error {
 		return fmt.Errorf("%s: declare the jobs: %w", c.Node, err)
 	}
 	declared := time.Since(t0)
+	stopProfile, err := startProfile(c.Profile)
+	if err != nil {
+		return err
+	}
 	if err := r.Start(ctx); err != nil {
 		return fmt.Errorf("%s: start: %w", c.Node, err)
 	}
 	fmt.Printf("%s%d %d\n", readyPrefix, declared, time.Now().UnixNano())
 	time.Sleep(time.Until(c.Until))
+	stopProfile()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := r.Stop(sctx); err != nil {
@@ -75,4 +84,24 @@ func runChild(spec string) error {
 	}
 	fmt.Println(donePrefix)
 	return nil
+}
+
+// startProfile starts a CPU profile into path ("": none) and returns
+// what stops it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

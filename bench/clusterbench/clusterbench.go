@@ -88,6 +88,9 @@ type Options struct {
 	// SundialRetries is the jobs' RetryPolicy.Attempts, so a run
 	// interrupted by the kill is tried again (0: 2).
 	SundialRetries int
+	// SundialLocalEvents sets Config.LocalEvents: events stay on their
+	// node instead of being published to the others through the store.
+	SundialLocalEvents bool
 	// RiverWorkers is River's MaxWorkers for its default queue (0: 100,
 	// as River's periodic job example).
 	RiverWorkers int

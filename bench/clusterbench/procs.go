@@ -38,7 +38,11 @@ func runReplicas(ctx context.Context, lib Lib, env *Env, cfg Config, res *Result
 	until := p.End.Add(cfg.Drain)
 	rs := make([]*replica, cfg.Nodes)
 	for i := range rs {
-		if rs[i], err = startReplica(self, env, i, until); err != nil {
+		var profile string
+		if cfg.ProfileDir != "" {
+			profile = filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%d-%s.pprof", lib.Name, cfg.Jobs, nodeName(i)))
+		}
+		if rs[i], err = startReplica(self, env, i, until, profile); err != nil {
 			killAll(rs)
 			return err
 		}
@@ -71,8 +75,8 @@ func runReplicas(ctx context.Context, lib Lib, env *Env, cfg Config, res *Result
 	return nil
 }
 
-func startReplica(self string, env *Env, node int, until time.Time) (*replica, error) {
-	spec, err := json.Marshal(childSpec{Env: *env, Node: nodeName(node), Record: recordPath(env.Dir, node), Until: until})
+func startReplica(self string, env *Env, node int, until time.Time, profile string) (*replica, error) {
+	spec, err := json.Marshal(childSpec{Env: *env, Node: nodeName(node), Record: recordPath(env.Dir, node), Until: until, Profile: profile})
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	Options  Options
 	// Keep leaves the run's directory (records, replica logs) in place.
 	Keep bool
+	// ProfileDir, when set, receives a CPU profile of each replica's run,
+	// named <lib>-<jobs>-node-<i>.pprof (the killed one's is lost).
+	ProfileDir string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }

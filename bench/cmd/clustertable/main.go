@@ -37,6 +37,7 @@ type flags struct {
 	afterKill, drain, lead   time.Duration
 	same, keep               bool
 	postgres, redis, rawPath string
+	profileDir               string
 	opts                     clusterbench.Options
 }
 
@@ -60,10 +61,12 @@ func main() {
 	flag.DurationVar(&f.opts.HeartbeatTTL, "heartbeat-ttl", 5*time.Second, "sundial: Config.HeartbeatTTL (heartbeats every fifth of it)")
 	flag.DurationVar(&f.opts.JobLease, "job-lease", 0, "sundial: Config.JobLease (0: the library's default)")
 	flag.IntVar(&f.opts.SundialRetries, "sundial-retries", 2, "sundial: the jobs' RetryPolicy.Attempts")
+	flag.BoolVar(&f.opts.SundialLocalEvents, "sundial-local-events", false, "sundial: Config.LocalEvents (do not share events between nodes)")
 	flag.IntVar(&f.opts.RiverWorkers, "river-workers", 100, "River: MaxWorkers of the default queue per replica")
 	flag.DurationVar(&f.opts.LockTTL, "lock-ttl", 5*time.Second, "gocron: TTL of the Redis lock and of the leader lease")
 	flag.StringVar(&f.rawPath, "raw", "", "also write every result as JSON to this file")
 	flag.BoolVar(&f.keep, "keep", false, "keep each run's records and replica logs (the directory is printed)")
+	flag.StringVar(&f.profileDir, "cpuprofile-dir", "", "write a CPU profile of each replica's run into this directory")
 	flag.Parse()
 	if err := run(f, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "clustertable:", err)
@@ -91,7 +94,7 @@ func run(f flags, w io.Writer) error {
 	for _, n := range counts {
 		cfg := clusterbench.Config{Jobs: n, Nodes: f.nodes, Every: f.every, Lead: f.lead, Warmup: f.warmup, For: f.window,
 			Kill: slices.Contains(kills, n), AfterKill: f.afterKill, Drain: f.drain, Same: f.same,
-			Postgres: f.postgres, Redis: f.redis, Options: f.opts, Keep: f.keep, Log: os.Stderr}
+			Postgres: f.postgres, Redis: f.redis, Options: f.opts, Keep: f.keep, ProfileDir: f.profileDir, Log: os.Stderr}
 		var rs []clusterbench.Result
 		for _, lib := range libs {
 			fmt.Fprintf(os.Stderr, "%s, %s jobs, kill %v ...\n", lib.Name, thousands(int64(n)), cfg.Kill)
