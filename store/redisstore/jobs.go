@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -21,28 +23,99 @@ func (s *Store) AddJob(ctx context.Context, job *sundial.Job, policy sundial.Con
 	if err := checkJob(ctx, job); err != nil {
 		return nil, err
 	}
-	op := "add job " + job.ID
+	out, err := s.addJobs(ctx, "add job "+job.ID, []*sundial.Job{job}, policy, now)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// AddJobs adds many jobs in one script, each as AddJob would under
+// policy, for imports and for creating jobs in bulk. It is all or
+// nothing: a bad job (a *sundial.FieldError naming it as jobs[i]) or a
+// conflict under ConflictError fails the call and stores none.
+func (s *Store) AddJobs(ctx context.Context, jobs []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, error) {
+	for i, j := range jobs {
+		if err := checkJob(ctx, j); err != nil {
+			return nil, prefixField(fmt.Sprintf("jobs[%d]", i), err)
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	return s.addJobs(ctx, fmt.Sprintf("add %d jobs", len(jobs)), jobs, policy, now)
+}
+
+// addJobs reads the stored jobs of jobs' IDs, decides each by policy and
+// writes those to write, if no other Store changed them in between (else
+// it reads again).
+func (s *Store) addJobs(ctx context.Context, op string, jobs []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, error) {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
 	for range maxPutTries {
-		old, err := s.getJob(ctx, job.ID)
+		old, err := s.getJobs(ctx, op, ids)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case old != nil && policy == sundial.ConflictKeepExisting:
-			return old, nil
-		case old != nil && policy == sundial.ConflictError:
-			return nil, conflict("job %s already exists", job.ID)
+		out, puts, err := decide(jobs, old, policy, now)
+		if err != nil {
+			return nil, err
 		}
-		out := replaced(old, job, now)
-		expect := ""
-		if old != nil {
-			expect = strconv.FormatInt(old.Version, 10)
-		}
-		if ok, err := s.putJob(ctx, op, out, expect); err != nil || ok {
+		if ok, err := s.putJobs(ctx, op, puts); err != nil || ok {
 			return out, err
 		}
 	}
-	return nil, conflict("job %s changes too often to add", job.ID)
+	return nil, conflict("%s: the jobs change too often", op)
+}
+
+// decide applies policy to each job against the stored one (old[i], or
+// an earlier job of the batch with its ID), and returns what AddJobs
+// returns and the jobs to write, one per ID.
+func decide(jobs, old []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, []put, error) {
+	out := make([]*sundial.Job, len(jobs))
+	latest := map[string]*sundial.Job{}
+	stored := map[string]string{} // ID → the stored version a write replaces
+	written := map[string]bool{}
+	var order []string // the IDs written, first seen first
+	for i, job := range jobs {
+		prev, seen := latest[job.ID]
+		if !seen {
+			prev, stored[job.ID] = old[i], ""
+			if old[i] != nil {
+				stored[job.ID] = strconv.FormatInt(old[i].Version, 10)
+			}
+		}
+		switch {
+		case prev != nil && policy == sundial.ConflictKeepExisting:
+			out[i] = prev
+			continue
+		case prev != nil && policy == sundial.ConflictError:
+			return nil, nil, conflict("job %s already exists", job.ID)
+		}
+		out[i] = replaced(prev, job, now)
+		if _, ok := written[job.ID]; !ok {
+			order = append(order, job.ID)
+		}
+		latest[job.ID], written[job.ID] = out[i], true
+	}
+	puts := make([]put, 0, len(order))
+	for _, id := range order {
+		puts = append(puts, put{latest[id], stored[id]})
+	}
+	return out, puts, nil
+}
+
+// prefixField puts prefix before the field a *sundial.FieldError names.
+func prefixField(prefix string, err error) error {
+	var fe *sundial.FieldError
+	if errors.As(err, &fe) {
+		c := *fe
+		c.Field = prefix + "." + fe.Field
+		return &c
+	}
+	return err
 }
 
 // checkJob makes the memory store's checks of a job to add or update.
@@ -73,14 +146,27 @@ func sameTrigger(a, b sundial.Trigger) bool {
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
-// putJob writes j whole if the stored version is expect ("": no job), and
-// reports whether it did.
-func (s *Store) putJob(ctx context.Context, op string, j *sundial.Job, expect string) (bool, error) {
-	args, err := jobArgs(j)
-	if err != nil {
-		return false, err
+// put is a job to write and the version it must replace ("": none).
+type put struct {
+	job    *sundial.Job
+	expect string
+}
+
+// putJobs writes the jobs whole if each stored version is as expected,
+// and reports whether it did; it writes none otherwise.
+func (s *Store) putJobs(ctx context.Context, op string, puts []put) (bool, error) {
+	if len(puts) == 0 {
+		return true, nil
 	}
-	v, err := s.run(ctx, putJobScript, op, append([]any{j.ID, expect}, args...)...)
+	args := []any{strconv.Itoa(len(puts))}
+	for _, p := range puts {
+		a, err := jobArgs(p.job)
+		if err != nil {
+			return false, err
+		}
+		args = append(append(args, p.job.ID, p.expect), a...)
+	}
+	v, err := s.run(ctx, putJobScript, op, args...)
 	if err != nil {
 		return false, err
 	}
@@ -92,14 +178,37 @@ func (s *Store) putJob(ctx context.Context, op string, j *sundial.Job, expect st
 	return true, nil
 }
 
-// getJob reads a job, or nil when there is none.
-func (s *Store) getJob(ctx context.Context, id string) (*sundial.Job, error) {
-	v, err := s.run(ctx, getJobsScript, "get job "+id, "one", id)
+// getJobs reads the jobs named by ids: nil where there is none.
+func (s *Store) getJobs(ctx context.Context, op string, ids []string) ([]*sundial.Job, error) {
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, "ids")
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	v, err := s.run(ctx, getJobsScript, op, args...)
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := decodeJobs(v)
-	if err != nil || len(jobs) == 0 {
+	l := list(v)
+	if len(l) != 2*len(ids) {
+		return nil, corrupt("%s: unexpected reply", op)
+	}
+	out := make([]*sundial.Job, len(ids))
+	for i := range ids {
+		if l[2*i] == nil {
+			continue
+		}
+		if out[i], err = decodeJob(str(l[2*i]), str(l[2*i+1])); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// getJob reads a job, or nil when there is none.
+func (s *Store) getJob(ctx context.Context, id string) (*sundial.Job, error) {
+	jobs, err := s.getJobs(ctx, "get job "+id, []string{id})
+	if err != nil {
 		return nil, err
 	}
 	return jobs[0], nil
@@ -150,7 +259,7 @@ func (s *Store) UpdateJob(ctx context.Context, job *sundial.Job, now time.Time) 
 	}
 	out := job.Clone()
 	out.Created, out.Updated, out.Version = old.Created, now, old.Version+1
-	ok, err := s.putJob(ctx, "update job "+job.ID, out, strconv.FormatInt(old.Version, 10))
+	ok, err := s.putJobs(ctx, "update job "+job.ID, []put{{out, strconv.FormatInt(old.Version, 10)}})
 	switch {
 	case err != nil:
 		return nil, err

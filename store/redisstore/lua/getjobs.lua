@@ -1,11 +1,15 @@
--- getjobs.lua reads jobs: the one named ARGV[5] when ARGV[4] is 'one',
--- else a listing: ARGV[5] tag, ARGV[6] task, ARGV[7] paused ('', '0' or
--- '1'), ARGV[8] after (an ID), ARGV[9] limit (0: all). Returns a flat
--- list of spec, next pairs, in ID order.
+-- getjobs.lua reads jobs: those named from ARGV[5] on when ARGV[4] is
+-- 'ids' (a spec, next pair for each, nil for a missing one), else a
+-- listing: ARGV[5] tag, ARGV[6] task, ARGV[7] paused ('', '0' or '1'),
+-- ARGV[8] after (an ID), ARGV[9] limit (0: all), as a flat list of spec,
+-- next pairs in ID order.
 local out = {}
-if ARGV[4] == 'one' then
-  local j = redis.call('HMGET', P .. 'job:' .. ARGV[5], 'spec', 'next')
-  if j[1] then out = {j[1], j[2]} end
+if ARGV[4] == 'ids' then
+  for a = 5, #ARGV do
+    local j = redis.call('HMGET', P .. 'job:' .. ARGV[a], 'spec', 'next')
+    out[#out + 1] = j[1]
+    out[#out + 1] = j[2]
+  end
   return out
 end
 local tag, task, paused, after, limit = ARGV[5], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
