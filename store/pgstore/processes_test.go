@@ -74,7 +74,8 @@ func TestProcessesKillOne(t *testing.T) {
 	spawn("node-0", "node-0.txt", false)
 	victim := spawn("node-1", "node-1.txt", true)
 	spawn("node-2", "node-2.txt", false)
-	time.Sleep(time.Until(start.Add(5 * time.Second)))
+	time.Sleep(time.Until(start.Add(4 * time.Second)))
+	waitRunning(t, db, "node-1", start.Add(9*time.Second))
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,28 @@ func TestProcessesKillOne(t *testing.T) {
 	checkHistory(t, history, start, window)
 	checkRecord(t, record, history)
 	reportLateness(t, history)
+}
+
+// waitRunning waits until node executes runs (due, running on it), so
+// that the kill catches some mid-run, failing at deadline.
+func waitRunning(t *testing.T, db testDB, node string, deadline time.Time) {
+	t.Helper()
+	conn := admin(t)
+	for {
+		var n int
+		err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+db.schema+`.runs
+			WHERE state = 2 AND node = $1 AND due <= (extract(epoch FROM clock_timestamp()) * 1e9)::bigint - 20000000`, node).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never executed a run", node)
+		}
+		time.Sleep(10 * time.Millisecond) // polls a condition; no timing is asserted
+	}
 }
 
 // runKey names a run: job, scheduled time (ns) and attempt.
@@ -230,6 +253,11 @@ func checkRecord(t *testing.T, record map[runKey][]recordLine, history map[strin
 				k.job, time.Unix(0, k.scheduled), k.attempt, lines[0].node, lines[0].fence, r.Node, r.Fence)
 		}
 	}
+	perNode := map[string]int{}
+	for _, lines := range record {
+		perNode[lines[0].node]++
+	}
+	t.Logf("runs started per node, by the tasks' record: %v", perNode)
 	for k, r := range stored {
 		if r.State == sundial.RunSucceeded && len(record[k]) == 0 {
 			t.Errorf("%s %s attempt %d succeeded in the store but is not in the tasks' record", k.job, r.Scheduled, k.attempt)
