@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -17,14 +19,31 @@ import (
 	"github.com/sundialhq/sundial/store/storetest"
 )
 
-// TestMain fails the tests if a goroutine outlives them: every Store is
-// closed. A test binary started with SUNDIAL_REDIS_CHILD set is one of the
-// processes of TestProcessesKill instead.
+// TestMain fails the tests if a goroutine outlives them: every Store, and
+// its subscription, is closed. A test binary started with
+// SUNDIAL_REDIS_CHILD set is one of the scheduler processes of
+// TestProcessesKillOne instead.
 func TestMain(m *testing.M) {
 	if os.Getenv(childVar) != "" {
 		os.Exit(runChild())
 	}
+	skipExamplesWithoutServer()
 	goleak.VerifyTestMain(m)
+}
+
+// skipExamplesWithoutServer leaves the examples out when no test server is
+// set outside CI, as the tests skip then: an example cannot skip itself.
+func skipExamplesWithoutServer() {
+	if os.Getenv(testenv.RedisVar) != "" || testenv.InCI() {
+		return
+	}
+	flag.Parse()
+	skip := "^Example"
+	if cur := flag.Lookup("test.skip").Value.String(); cur != "" {
+		skip = cur + "|" + skip
+	}
+	flag.Set("test.skip", skip)
+	fmt.Fprintf(os.Stderr, "redisstore: examples skipped: %s is not set\n", testenv.RedisVar)
 }
 
 // base is the tests' "now".
