@@ -187,3 +187,28 @@ func checkOnePerFire(t *testing.T, s sundial.Store, job string, start time.Time,
 		t.Errorf("%s has %d runs, want %d", job, len(runs), n)
 	}
 }
+
+// TestOwnClaimTakenBack checks that a node claiming again takes back its
+// own claims at once (its answer was lost, say), with a new token that
+// the old one no longer commits against, while other nodes still wait
+// for the lease.
+func TestOwnClaimTakenBack(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	if _, err := s.AddJob(context.Background(), job("a", base), sundial.ConflictError, base); err != nil {
+		t.Fatal(err)
+	}
+	first := claimJobs(t, s, "n1", base, time.Minute)
+	if got := claimJobs(t, s, "n2", base, time.Minute); len(got) != 0 {
+		t.Fatalf("n2 took n1's live claim")
+	}
+	again := claimJobs(t, s, "n1", base, time.Minute)
+	if len(first) != 1 || len(again) != 1 || again[0].Token == first[0].Token {
+		t.Fatalf("n1 claimed %v, then %v; want the job again, with a new token", first, again)
+	}
+	res, err := s.CommitFires(context.Background(), []sundial.FireCommit{{JobID: "a", Token: first[0].Token, NextFire: base.Add(time.Hour)}}, base)
+	if err != nil || !res[0].Lost {
+		t.Errorf("a commit with the old token = %+v, %v; want lost", res, err)
+	}
+	commit(t, s, again[0], base, base.Add(time.Minute))
+}

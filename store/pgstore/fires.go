@@ -29,12 +29,13 @@ func (s *Store) NextFireTime(ctx context.Context) (time.Time, error) {
 
 // claimSQL claims due jobs in one statement: it locks them (skipping rows
 // another transaction holds), gives each a new token, and returns them
-// with their counts of pending and running runs. A claim is taken over
-// once its lease ended both by the caller's clock and the server's.
+// with their counts of pending and running runs. Another node's claim is
+// taken over once its lease ended both by the caller's clock and the
+// server's; the claiming node's own, at once.
 const claimSQL = `WITH due AS (
 		SELECT id FROM {schema}.jobs
 		WHERE NOT paused AND next_fire IS NOT NULL AND next_fire <= $1
-			AND (claim_token IS NULL OR claim_until <= least($2, ` + clockNs + `))
+			AND (claim_token IS NULL OR claim_node = $4 OR claim_until <= least($2, ` + clockNs + `))
 		ORDER BY next_fire, id LIMIT $3
 		FOR UPDATE SKIP LOCKED),
 	claimed AS (
@@ -51,10 +52,15 @@ const claimSQL = `WITH due AS (
 // ClaimDueJobs leases up to c.Limit (zero: 1,000) due jobs to c.Node
 // until c.Now + c.Lease, the earliest next fire first, each with its
 // running runs and its count of pending ones, and a token no other claim
-// had. A job held by a claim is taken only once that claim's lease has
-// ended by c.Now and by the server's clock, so a node whose clock runs
-// ahead takes no lease early. It is one statement, plus one query for the
-// running runs when the jobs have any.
+// had. A job another node holds is taken only once that claim's lease
+// has ended by c.Now and by the server's clock, so a node whose clock runs
+// ahead takes no lease early. A job that c.Node itself holds is taken
+// again at once: a node's schedule loop claims again only after its
+// previous claim was committed or given up, typically because the answer
+// to a claim or a commit was lost with a connection, and waiting for the
+// lease would stall those jobs for its length (the old token no longer
+// commits). It is one statement, plus one query for the running runs when
+// the jobs have any.
 func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial.DueJob, error) {
 	if c.Limit <= 0 {
 		c.Limit = 1000

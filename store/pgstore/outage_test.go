@@ -220,7 +220,7 @@ func TestSchedulerSurvivesOutage(t *testing.T) {
 		record.add(r)
 		return nil
 	}})
-	start := time.Now().Truncate(time.Second).Add(time.Second)
+	start := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second) // 1 to 2 s ahead: every job is added before its first fire
 	end := start.Add((fires - 1) * every)
 	for i := range jobs {
 		j := &sundial.Job{ID: fmt.Sprintf("job-%d", i), Task: "rec", Coalesce: sundial.CoalesceAll, Overlap: sundial.OverlapQueueAll,

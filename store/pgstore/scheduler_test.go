@@ -103,7 +103,7 @@ func TestSchedulerSkewedNode(t *testing.T) {
 	b := startScheduler(t, cfgB, map[string]sundial.TaskFunc{"slow": slow}) // registered, not run: b only schedules
 	b.Subscribe(sundial.EventNodeLost, func(e sundial.Event) { t.Errorf("b counted node %s lost", e.Subject) })
 
-	start := time.Now().Truncate(time.Second).Add(time.Second)
+	start := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second) // 1 to 2 s ahead: every job is added before its first fire
 	end := start.Add((fires - 1) * every)
 	for i := range jobs {
 		// Fires b sees as a backlog must all run, one at a time.
@@ -157,9 +157,27 @@ func waitRuns(t *testing.T, s sundial.Store, n int, state sundial.RunState, dead
 			return
 		}
 		if time.Now().After(deadline) {
+			logState(t, s, state)
 			t.Fatalf("%d runs %s by the deadline, want %d", len(runs), state, n)
 		}
 		time.Sleep(50 * time.Millisecond) // polls a condition; no timing is asserted
+	}
+}
+
+// logState logs the runs not in state, and the jobs' next fires.
+func logState(t *testing.T, s sundial.Store, state sundial.RunState) {
+	ctx := context.Background()
+	runs, err := s.ListRuns(ctx, sundial.RunFilter{Limit: 10000})
+	t.Logf("%d runs in all (%v)", len(runs), err)
+	for _, r := range runs {
+		if r.State != state {
+			t.Logf("run %s of %s at %s, attempt %d: %s (%s) on %q", r.ID, r.JobID,
+				r.Scheduled.Format(time.StampMilli), r.Attempt, r.State, r.Reason, r.Node)
+		}
+	}
+	jobs, err := s.ListJobs(ctx, sundial.JobFilter{})
+	for _, j := range jobs {
+		t.Logf("job %s: next fire %s", j.ID, j.NextFire.Format(time.StampMilli))
 	}
 }
 
