@@ -57,9 +57,14 @@ func TestJobAddedOnOneFiresOnAnother(t *testing.T) {
 	}
 	select {
 	case started := <-ran:
-		// The scheduler runs on the server's clock: allow for the offset.
-		if late := started.Sub(at); late < -50*time.Millisecond || late > 500*time.Millisecond {
-			t.Errorf("the job ran %v after its time, want on time (within 500ms)", late)
+		// Alone it starts within a few ms; under -race, beside the other
+		// tests on two cores, a few hundred ms happen. Polling would have
+		// taken a minute. The scheduler runs on the server's clock: allow
+		// for the offset measured.
+		late := started.Sub(at)
+		t.Logf("ran %v after its time", late)
+		if late < -50*time.Millisecond || late > time.Second {
+			t.Errorf("the job ran %v after its time, want on time (within 1s)", late)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the job added on another store never ran")
