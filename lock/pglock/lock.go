@@ -189,8 +189,8 @@ func (l *Lock) watch() {
 		case <-t.C:
 		}
 		if !l.ping() {
-			close(l.lost)
 			l.cancel(ErrLost)
+			close(l.lost)
 			return
 		}
 	}

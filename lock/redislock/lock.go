@@ -185,10 +185,10 @@ func (l *Lock) keep(expires time.Time) {
 	}
 }
 
-// lose closes Lost and cancels the Context.
+// lose cancels the Context, then closes Lost.
 func (l *Lock) lose() {
-	close(l.lost)
 	l.cancel(ErrLost)
+	close(l.lost)
 }
 
 // Release gives the lock up: it stops renewing it and deletes its key if

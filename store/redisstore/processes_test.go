@@ -21,8 +21,8 @@ import (
 
 // TestProcessesKillOne runs three scheduler processes (this test binary,
 // started again as children) on one prefix: 200 jobs fire every second
-// for 15 s, each run taking 50 to 300 ms. Five seconds in, node-1 is
-// SIGKILLed with runs in flight; five seconds later it starts again.
+// for 15 s, each run taking 50 to 300 ms. Five seconds in, once it runs
+// runs, node-1 is SIGKILLed; five seconds later it starts again.
 // Afterwards, by the store's history and by the record the tasks wrote
 // (a file per process, a line flushed per run started):
 //   - no fire ran twice: one succeeded run per fire, and no run (fire and
@@ -76,6 +76,7 @@ func TestProcessesKillOne(t *testing.T) {
 	victim := spawn("node-1", "node-1.txt", true)
 	spawn("node-2", "node-2.txt", false)
 	time.Sleep(time.Until(start.Add(5 * time.Second))) // the test's schedule, in real time
+	waitMidRun(t, st, "node-1")
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,25 @@ func TestProcessesKillOne(t *testing.T) {
 	checkHistory(t, history, start, window)
 	checkRecord(t, record, history)
 	reportLateness(t, history)
+}
+
+// waitMidRun waits until node runs a run whose time has come: the
+// nodes race for each second's runs, and the kill must catch some.
+func waitMidRun(t *testing.T, st *redisstore.Store, node string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		runs, err := st.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Node == node && time.Since(r.Scheduled) > 20*time.Millisecond {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // the children run in real time
+	}
+	t.Fatalf("%s ran nothing for 10 s", node)
 }
 
 // runKey names a run: job, scheduled time (ns) and attempt.

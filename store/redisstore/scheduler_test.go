@@ -69,8 +69,13 @@ func TestJobAddedElsewhereFiresOnTime(t *testing.T) {
 	}
 	select {
 	case r := <-started:
-		if late := r.Started.Sub(r.Scheduled); late < 0 || late > 100*time.Millisecond {
-			t.Errorf("the job fired %v after its time on B, want on time (under 100ms)", late)
+		// B made the run before it was due, so it heard of the job at
+		// once; the start's lateness is the machine's (loaded in CI).
+		if !r.Created.Before(r.Scheduled) {
+			t.Errorf("B created the run %v after it was due", r.Created.Sub(r.Scheduled))
+		}
+		if late := r.Started.Sub(r.Scheduled); late < 0 || late > time.Second {
+			t.Errorf("the job fired %v after its time on B, want on time", late)
 		}
 		if r.Node != "b" {
 			t.Errorf("ran on %q", r.Node)
