@@ -46,66 +46,100 @@ func (s *Store) AddJobs(ctx context.Context, jobs []*sundial.Job, policy sundial
 	return s.addJobs(ctx, fmt.Sprintf("add %d jobs", len(jobs)), jobs, policy, now)
 }
 
-// addJobs inserts the jobs that are new, then reads and locks the rows of
-// the others and applies policy to each, in order.
+// addJobs adds jobs in one transaction: see jobAdder.
 func (s *Store) addJobs(ctx context.Context, op string, jobs []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, error) {
-	var out []*sundial.Job
-	var n noticeSet
+	var a *jobAdder
 	err := s.inTx(ctx, op, func(t *txn) error {
-		out, n = make([]*sundial.Job, len(jobs)), noticeSet{}
-		fresh, rows, ids := make([]*sundial.Job, len(jobs)), &jobRows{}, make([]string, len(jobs))
-		for i, j := range jobs {
-			fresh[i], ids[i] = replaced(nil, j, now), j.ID
-			if err := rows.add(fresh[i]); err != nil {
-				return err
-			}
-		}
-		inserted, stored := map[string]bool{}, map[string]*sundial.Job{}
-		b := &pgx.Batch{}
-		b.Queue(s.sql(insertJobsSQL), rows.params()...).Query(func(r pgx.Rows) error { return collectIDs(r, inserted) })
-		b.Queue(s.sql(`SELECT `+jobCols+` FROM {schema}.jobs WHERE id = ANY($1) FOR UPDATE`), ids).Query(func(r pgx.Rows) error {
-			return collectJobs(r, stored)
-		})
-		if err := t.send(b); err != nil {
+		a = &jobAdder{s: s, t: t, policy: policy, now: now, stored: map[string]*sundial.Job{}, inserted: map[string]bool{}}
+		if err := a.insert(jobs); err != nil {
 			return err
 		}
-		changes := &jobRows{}
-		for i, j := range jobs {
-			if inserted[j.ID] { // its first occurrence is new
-				delete(inserted, j.ID)
-				out[i], stored[j.ID] = fresh[i], fresh[i]
-				n.add(sundial.NoticeJobsChanged, j.ID, fresh[i].NextFire)
-				continue
-			}
-			old := stored[j.ID]
-			switch {
-			case old == nil: // removed between the two statements
-				return errRace
-			case policy == sundial.ConflictKeepExisting:
-				out[i] = old
-				continue
-			case policy == sundial.ConflictError:
-				return conflict("job %s already exists", j.ID)
-			}
-			out[i] = replaced(old, j, now)
-			stored[j.ID] = out[i]
-			if err := changes.add(out[i]); err != nil {
-				return err
-			}
-			n.add(sundial.NoticeJobsChanged, j.ID, out[i].NextFire)
+		if err := a.decide(jobs); err != nil {
+			return err
 		}
-		b = &pgx.Batch{}
-		if len(changes.id) > 0 {
-			b.Queue(s.sql(updateJobsSQL), changes.params()...)
-		}
-		s.queueNotify(b, &n)
-		return t.commit(b)
+		return a.commit()
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(&n)
-	return out, nil
+	s.publish(&a.notices)
+	return a.out, nil
+}
+
+// jobAdder adds jobs in a transaction: it inserts those whose IDs are
+// new, reads and locks the rows of the others, applies the conflict
+// policy to each in order, and writes the replacements.
+type jobAdder struct {
+	s        *Store
+	t        *txn
+	policy   sundial.ConflictPolicy
+	now      time.Time
+	fresh    []*sundial.Job          // each job as a new one
+	stored   map[string]*sundial.Job // ID → the job as it stands in this transaction
+	inserted map[string]bool         // IDs inserted (their first occurrence)
+	changes  jobRows                 // replacements to write
+	out      []*sundial.Job
+	notices  noticeSet
+}
+
+// insert inserts the new jobs and reads (locking) every job's row.
+func (a *jobAdder) insert(jobs []*sundial.Job) error {
+	rows, ids := &jobRows{}, make([]string, len(jobs))
+	for i, j := range jobs {
+		a.fresh, ids[i] = append(a.fresh, replaced(nil, j, a.now)), j.ID
+		if err := rows.add(a.fresh[i]); err != nil {
+			return err
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(a.s.sql(insertJobsSQL), rows.params()...).Query(func(r pgx.Rows) error { return collectIDs(r, a.inserted) })
+	b.Queue(a.s.sql(`SELECT `+jobCols+` FROM {schema}.jobs WHERE id = ANY($1) FOR UPDATE`), ids).Query(func(r pgx.Rows) error {
+		return collectJobs(r, a.stored)
+	})
+	return a.t.send(b)
+}
+
+// decide applies the policy to each job, in order.
+func (a *jobAdder) decide(jobs []*sundial.Job) error {
+	a.out = make([]*sundial.Job, len(jobs))
+	for i, j := range jobs {
+		if a.inserted[j.ID] { // its first occurrence is new
+			delete(a.inserted, j.ID)
+			a.keep(i, a.fresh[i])
+			continue
+		}
+		old := a.stored[j.ID]
+		switch {
+		case old == nil: // removed between the two statements
+			return errRace
+		case a.policy == sundial.ConflictKeepExisting:
+			a.out[i] = old
+			continue
+		case a.policy == sundial.ConflictError:
+			return conflict("job %s already exists", j.ID)
+		}
+		if err := a.changes.add(a.keep(i, replaced(old, j, a.now))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keep records j as the outcome of jobs[i] and returns it.
+func (a *jobAdder) keep(i int, j *sundial.Job) *sundial.Job {
+	a.out[i], a.stored[j.ID] = j, j
+	a.notices.add(sundial.NoticeJobsChanged, j.ID, j.NextFire)
+	return j
+}
+
+// commit writes the replacements and the notice, and commits.
+func (a *jobAdder) commit() error {
+	b := &pgx.Batch{}
+	if len(a.changes.id) > 0 {
+		b.Queue(a.s.sql(updateJobsSQL), a.changes.params()...)
+	}
+	a.s.queueNotify(b, &a.notices)
+	return a.t.commit(b)
 }
 
 // collectIDs adds the IDs that rows return to set.

@@ -132,8 +132,8 @@ func (s *Store) init(ctx context.Context, noMigrate bool) error {
 }
 
 // Close stops the notice listener and, when the Store opened its pool from
-// Config.URL, closes the pool. A pool passed in Config.Pool stays open.
-// Calls after Close fail. Close always returns nil.
+// Config.URL, closes the pool, after which calls fail. A pool passed in
+// Config.Pool stays open for its owner. Close always returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.lis.stop()

@@ -162,10 +162,11 @@ func (cl *runClaimer) readPages() (bool, error) {
 // free, so no two claims can each wait for the other.
 func (cl *runClaimer) lockJobs(wait bool) error {
 	var jobs []string
-	keys := map[int32]bool{}
+	seen, keys := map[string]bool{}, map[int32]bool{}
 	for _, p := range cl.pools {
 		for _, c := range p.page {
-			if _, ok := cl.free[c.jobID]; !ok && !cl.lost[c.jobID] && !slices.Contains(jobs, c.jobID) {
+			if _, ok := cl.free[c.jobID]; !ok && !cl.lost[c.jobID] && !seen[c.jobID] {
+				seen[c.jobID] = true
 				jobs = append(jobs, c.jobID)
 				if k := jobKey(c.jobID); !cl.held[k] {
 					keys[k] = true

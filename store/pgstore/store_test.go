@@ -220,3 +220,35 @@ func TestFinishStoresAnyText(t *testing.T) {
 		t.Errorf("GetRun = %q, %v; want the error with U+FFFD for the bytes text cannot hold", got.Error, err)
 	}
 }
+
+// TestAddJobs checks the bulk add: all or nothing, each job under the
+// policy in order, a bad job named by its index.
+func TestAddJobs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	bad := []*sundial.Job{job("a", base), {ID: "b", Trigger: sundial.MustEvery(time.Minute, nil)}}
+	var fe *sundial.FieldError
+	if _, err := s.AddJobs(ctx, bad, sundial.ConflictError, base); !errors.As(err, &fe) || fe.Field != "jobs[1].task" {
+		t.Errorf("AddJobs with a bad job = %v, want a *FieldError on jobs[1].task", err)
+	}
+	if _, err := s.AddJobs(ctx, []*sundial.Job{job("a", base), job("a", base)}, sundial.ConflictError, base); !errors.Is(err, sundial.ErrConflict) {
+		t.Errorf("AddJobs with an ID twice under ConflictError = %v, want ErrConflict", err)
+	}
+	if list, _ := s.ListJobs(ctx, sundial.JobFilter{}); len(list) != 0 {
+		t.Fatalf("a refused AddJobs stored %d jobs", len(list))
+	}
+	renamed := job("a", time.Time{})
+	renamed.Name = "second"
+	got, err := s.AddJobs(ctx, []*sundial.Job{job("a", base), job("b", base), renamed}, sundial.ConflictReplace, base)
+	if err != nil || len(got) != 3 || got[2].Version != 2 || got[2].Name != "second" || !got[2].NextFire.Equal(base) {
+		t.Fatalf("AddJobs = %+v, %v; want a replaced by its second occurrence, keeping its next fire", got, err)
+	}
+	if a, err := s.GetJob(ctx, "a"); err != nil || a.Name != "second" || a.Version != 2 {
+		t.Errorf("GetJob(a) = %+v, %v; want version 2", a, err)
+	}
+	kept, err := s.AddJobs(ctx, []*sundial.Job{job("b", base.Add(time.Hour))}, sundial.ConflictKeepExisting, base)
+	if err != nil || !kept[0].NextFire.Equal(base) || kept[0].Version != 1 {
+		t.Errorf("AddJobs(keep existing) = %+v, %v; want the stored b", kept, err)
+	}
+}
