@@ -116,11 +116,22 @@ func run(f flags, w io.Writer) error {
 	return nil
 }
 
-// runOne runs lib, doubling the lead up to twice when declaring the jobs
-// took longer than it.
+// declarePerJob remembers, per library, how long its slowest replica
+// took per job to declare them, so the next job count's lead fits.
+var declarePerJob = map[string]time.Duration{}
+
+// runOne runs lib, with a lead scaled from the library's last declaring
+// time (unless -lead is set), and doubles the lead up to twice when
+// declaring the jobs took longer than it.
 func runOne(lib clusterbench.Lib, cfg clusterbench.Config) clusterbench.Result {
+	if per, ok := declarePerJob[lib.Name]; ok && cfg.Lead == 0 {
+		cfg.Lead = 3*time.Second + 2*per*time.Duration(cfg.Jobs)
+	}
 	for try := 1; ; try++ {
 		r := clusterbench.Run(context.Background(), lib, cfg)
+		if r.OK() {
+			declarePerJob[lib.Name] = r.Declare / time.Duration(cfg.Jobs)
+		}
 		if !strings.Contains(r.Err, clusterbench.ErrLeadTooShort.Error()) || try == 3 {
 			return r
 		}

@@ -93,21 +93,24 @@ func printRow(w io.Writer, m row, rs []clusterbench.Result, sundials []int) {
 	}
 	fmt.Fprintf(w, " %s |", rs[best].Lib)
 	for _, s := range sundials {
-		fmt.Fprintf(w, " %s |", ratioText(m.dir, vals[s], vals[best], oks[s]))
+		fmt.Fprintf(w, " %s |", ratioText(m, vals[s], vals[best], oks[s], &rs[s]))
 	}
 	fmt.Fprintln(w)
 }
 
 // ratioText is best peer ÷ sundial where lower is better, sundial ÷ best
 // peer where higher is: above 1× sundial is ahead.
-func ratioText(dir direction, s, p float64, ok bool) string {
+func ratioText(m row, s, p float64, ok bool, r *clusterbench.Result) string {
+	dir := m.dir
 	switch {
 	case !ok:
 		return "—"
 	case s == 0 && p == 0:
 		return "= (both 0)"
 	case dir == lowerBetter && s == 0:
-		return "∞ (0 vs " + count(p) + ")"
+		return "∞ (0 vs " + m.format(p, r) + ")"
+	case dir == lowerBetter && p == 0:
+		return "behind (" + m.format(s, r) + " vs 0)"
 	case dir == lowerBetter:
 		return ratio(p / s)
 	case p > 0:
