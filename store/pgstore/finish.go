@@ -26,7 +26,7 @@ func (s *Store) FinishRun(ctx context.Context, run *sundial.Run, retry *sundial.
 
 // FinishRuns records many run ends in one statement (one round trip and
 // one transaction): each as FinishRun would, with an error per end, in
-// order. An end refused (bad input, an unknown run, one no longer running
+// order; the notice follows the commit (see notifier). An end refused (bad input, an unknown run, one no longer running
 // on its node, one that an earlier end of the same call already ended)
 // does not stop the others; a database error fails them all.
 func (s *Store) FinishRuns(ctx context.Context, ends []sundial.RunEnd) []error {
@@ -46,12 +46,13 @@ func (s *Store) finishRuns(ctx context.Context, op string, ends []sundial.RunEnd
 	err := s.send(ctx, op, func(b *pgx.Batch) {
 		res = finishResult{refused: map[string]refusal{}, done: map[string]string{}, retried: map[string]bool{}}
 		b.Queue(s.sql(finishSQL), fe.params()...).Query(res.scan)
-		s.queueNotify(b, &fe.notices)
 	})
 	if err != nil {
 		return fill(errs, err)
 	}
-	s.publish(fe.report(ends, errs, &res))
+	n := fe.report(ends, errs, &res)
+	s.publish(n)
+	s.later.add(n)
 	return errs
 }
 
@@ -91,7 +92,6 @@ type finishEnds struct {
 	state                            []int16
 	finished, started                []int64
 	retries                          runRows
-	notices                          noticeSet // what the batch may change, for the other Stores
 }
 
 // newFinishEnds checks each end (setting errs for bad ones) and lays out
@@ -112,10 +112,8 @@ func newFinishEnds(ends []sundial.RunEnd, errs []error) *finishEnds {
 		fe.id, fe.node, fe.state = append(fe.id, r.ID), append(fe.node, r.Node), append(fe.state, int16(r.State))
 		fe.finished, fe.started = append(fe.finished, ns(r.Finished)), append(fe.started, ns(r.Started))
 		fe.errText, fe.stack, fe.reason = append(fe.errText, text(r.Error)), append(fe.stack, text(r.Stack)), append(fe.reason, text(r.Reason))
-		fe.notices.add(sundial.NoticeRunFinished, r.JobID, time.Time{})
 		if e.Retry != nil {
 			fe.retries.add(e.Retry, r.Finished, r.ID)
-			fe.notices.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
 		}
 	}
 	return fe

@@ -143,7 +143,7 @@ var commitSQL = `WITH held AS (
 // dropped), requests the cancellations, sets the next fire and releases
 // the claim; any other is reported Lost and changes nothing. The batch is
 // one statement, one round trip and one transaction, however many jobs
-// and runs it holds; its notice is sent on commit. A next fire after the
+// and runs it holds; its notice follows the commit (see notifier). A next fire after the
 // year 2262 is stored as none (the job will not fire again). It fails
 // with a *sundial.FieldError when a run's times are out of range.
 func (s *Store) CommitFires(ctx context.Context, commits []sundial.FireCommit, now time.Time) ([]sundial.CommitResult, error) {
@@ -176,13 +176,14 @@ func (s *Store) CommitFires(ctx context.Context, commits []sundial.FireCommit, n
 			}
 			return rows.Err()
 		})
-		s.queueNotify(b, &fc.notices)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out = fc.results(commits, held, ins)
-	s.publish(committed(commits, out))
+	n := committed(commits, out)
+	s.publish(n)
+	s.later.add(n)
 	return out, nil
 }
 
@@ -193,7 +194,6 @@ type fireCommits struct {
 	next               []*int64
 	cancelID, cancelOf []string
 	runs               runRows
-	notices            noticeSet // what the batch may change, for the other Stores
 }
 
 // newFireCommits prepares the commits that present a token.
@@ -209,7 +209,6 @@ func newFireCommits(commits []sundial.FireCommit, now time.Time) (*fireCommits, 
 			next = time.Time{}
 		}
 		fc.next = append(fc.next, nullNs(next))
-		fc.notices.add(sundial.NoticeJobsChanged, c.JobID, next)
 		for _, id := range c.Cancel {
 			fc.cancelID, fc.cancelOf = append(fc.cancelID, id), append(fc.cancelOf, c.JobID)
 		}
@@ -218,9 +217,6 @@ func newFireCommits(commits []sundial.FireCommit, now time.Time) (*fireCommits, 
 				return nil, err
 			}
 			fc.runs.add(r, now, c.JobID)
-			if r.State == sundial.RunPending {
-				fc.notices.add(sundial.NoticeRunsCreated, c.JobID, time.Time{})
-			}
 		}
 	}
 	return fc, nil

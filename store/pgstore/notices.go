@@ -40,6 +40,22 @@ func (n *noticeSet) add(kind sundial.NoticeKind, jobID string, next time.Time) {
 	}
 }
 
+// merge adds the notices of o.
+func (n *noticeSet) merge(o *noticeSet) {
+	n.kinds |= o.kinds
+	switch {
+	case o.many:
+		n.many = true
+	case o.job != "" && n.job == "" && !n.many:
+		n.job = o.job
+	case o.job != "" && o.job != n.job:
+		n.many = true
+	}
+	if !o.next.IsZero() && (n.next.IsZero() || o.next.Before(n.next)) {
+		n.next = o.next
+	}
+}
+
 func (n *noticeSet) jobID() string {
 	if n.many {
 		return ""
@@ -118,7 +134,8 @@ func newOrigin() string {
 }
 
 // queueNotify queues the NOTIFY of n in b, to be delivered to the other
-// Stores when b's transaction commits.
+// Stores when b's transaction commits. The hot path uses the notifier
+// instead.
 func (s *Store) queueNotify(b *pgx.Batch, n *noticeSet) {
 	if n.kinds != 0 {
 		b.Queue(`SELECT pg_notify($1, $2)`, s.notices, n.payload(s.origin))

@@ -120,6 +120,7 @@ func newStore(pool *pgxpool.Pool, owned bool, cfg Config) *Store {
 	s.notices = schema + ".notices"
 	s.events = schema + ".events"
 	s.lis = newListener(s)
+	s.later = newNotifier(s)
 	return s
 }
 
@@ -136,6 +137,7 @@ func (s *Store) init(ctx context.Context, noMigrate bool) error {
 // Config.Pool stays open for its owner. Close always returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.later.close()
 		s.lis.stop()
 		if s.owned {
 			s.pool.Close()

@@ -34,6 +34,7 @@ type Store struct {
 	queries sync.Map // SQL with {schema} → SQL for this schema
 
 	lis       *listener
+	later     *notifier
 	closeOnce sync.Once
 }
 
