@@ -69,6 +69,7 @@ type Result struct {
 	Config Config `json:"-"`
 	Jobs   int
 	Nodes  int
+	Every  time.Duration
 	Killed bool
 	// Err says why the run failed; empty when it ran.
 	Err string
@@ -87,7 +88,7 @@ func (r *Result) OK() bool { return r.Err == "" }
 // cleans up.
 func Run(ctx context.Context, lib Lib, cfg Config) Result {
 	cfg = cfg.withDefaults()
-	res := Result{Lib: lib.Name, Config: cfg, Jobs: cfg.Jobs, Nodes: cfg.Nodes, Killed: cfg.Kill}
+	res := Result{Lib: lib.Name, Config: cfg, Jobs: cfg.Jobs, Nodes: cfg.Nodes, Every: cfg.Every, Killed: cfg.Kill}
 	dir, err := os.MkdirTemp("", "clusterbench-"+lib.Name+"-")
 	if err != nil {
 		res.Err = err.Error()

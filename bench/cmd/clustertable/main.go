@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,7 @@ type flags struct {
 	afterKill, drain, lead   time.Duration
 	same, keep               bool
 	postgres, redis, rawPath string
-	profileDir               string
+	profileDir, fromRaw      string
 	opts                     clusterbench.Options
 }
 
@@ -66,8 +67,13 @@ func main() {
 	flag.DurationVar(&f.opts.LockTTL, "lock-ttl", 5*time.Second, "gocron: TTL of the Redis lock and of the leader lease")
 	flag.StringVar(&f.rawPath, "raw", "", "also write every result as JSON to this file")
 	flag.BoolVar(&f.keep, "keep", false, "keep each run's records and replica logs (the directory is printed)")
+	flag.StringVar(&f.fromRaw, "from-raw", "", "print the tables of a -raw file instead of running")
 	flag.StringVar(&f.profileDir, "cpuprofile-dir", "", "write a CPU profile of each replica's run into this directory")
 	flag.Parse()
+	run := run
+	if f.fromRaw != "" {
+		run = reprint
+	}
 	if err := run(f, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "clustertable:", err)
 		os.Exit(1)
@@ -112,6 +118,29 @@ func run(f flags, w io.Writer) error {
 			return err
 		}
 		return os.WriteFile(f.rawPath, data, 0o644)
+	}
+	return nil
+}
+
+// reprint prints the tables of the results in f.fromRaw, in their order.
+func reprint(f flags, w io.Writer) error {
+	data, err := os.ReadFile(f.fromRaw)
+	if err != nil {
+		return err
+	}
+	var all []clusterbench.Result
+	if err := json.Unmarshal(data, &all); err != nil {
+		return fmt.Errorf("%s: %v", f.fromRaw, err)
+	}
+	for from := 0; from < len(all); {
+		to := from + 1
+		for to < len(all) && all[to].Jobs == all[from].Jobs {
+			to++
+		}
+		r := all[from]
+		cfg := clusterbench.Config{Jobs: r.Jobs, Nodes: r.Nodes, Every: cmp.Or(r.Every, time.Second), For: r.Steady.Span, Kill: r.Killed, AfterKill: r.After.Span}
+		printTable(w, cfg, all[from:to])
+		from = to
 	}
 	return nil
 }

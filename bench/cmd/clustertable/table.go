@@ -28,6 +28,8 @@ type row struct {
 	// allRan: only peers that ran every fire of the steady window may be
 	// the best peer (a library that drops fires is prompt with the rest).
 	allRan bool
+	// isDur: the figure is a duration (for the ratio column's text).
+	isDur bool
 }
 
 func printTable(w io.Writer, cfg clusterbench.Config, rs []clusterbench.Result) {
@@ -93,14 +95,14 @@ func printRow(w io.Writer, m row, rs []clusterbench.Result, sundials []int) {
 	}
 	fmt.Fprintf(w, " %s |", rs[best].Lib)
 	for _, s := range sundials {
-		fmt.Fprintf(w, " %s |", ratioText(m, vals[s], vals[best], oks[s], &rs[s]))
+		fmt.Fprintf(w, " %s |", ratioText(m, vals[s], vals[best], oks[s]))
 	}
 	fmt.Fprintln(w)
 }
 
 // ratioText is best peer ÷ sundial where lower is better, sundial ÷ best
 // peer where higher is: above 1× sundial is ahead.
-func ratioText(m row, s, p float64, ok bool, r *clusterbench.Result) string {
+func ratioText(m row, s, p float64, ok bool) string {
 	dir := m.dir
 	switch {
 	case !ok:
@@ -108,15 +110,23 @@ func ratioText(m row, s, p float64, ok bool, r *clusterbench.Result) string {
 	case s == 0 && p == 0:
 		return "= (both 0)"
 	case dir == lowerBetter && s == 0:
-		return "∞ (0 vs " + m.format(p, r) + ")"
+		return "∞ (0 vs " + short(m, p) + ")"
 	case dir == lowerBetter && p == 0:
-		return "behind (" + m.format(s, r) + " vs 0)"
+		return "behind (" + short(m, s) + " vs 0)"
 	case dir == lowerBetter:
 		return ratio(p / s)
 	case p > 0:
 		return ratio(s / p)
 	}
 	return "—"
+}
+
+// short writes a figure for the ratio column.
+func short(m row, v float64) string {
+	if m.isDur {
+		return dur(v)
+	}
+	return count(v)
 }
 
 func ratio(x float64) string {
@@ -141,11 +151,11 @@ func steadyRows(cfg clusterbench.Config) []row {
 		{name: "fires/s achieved", dir: higherBetter, value: fig(func(r *clusterbench.Result) float64 { return float64(r.Steady.Ran) / r.Steady.Span.Seconds() }), format: countFmt},
 		{name: "fires run twice or more", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Steady.Duplicates) }), format: countFmt},
 		{name: "fires never run", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Steady.Missed) }), format: countFmt},
-		{name: "lateness p50", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.P50 }), format: durFmt},
-		{name: "lateness p99", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.P99 }), format: durFmt},
-		{name: "lateness max", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.Max }), format: durFmt},
+		{name: "lateness p50", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.P50 }), format: durFmt, isDur: true},
+		{name: "lateness p99", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.P99 }), format: durFmt, isDur: true},
+		{name: "lateness max", allRan: true, value: lateness(func(w clusterbench.Window) time.Duration { return w.Max }), format: durFmt, isDur: true},
 		{name: "fires run per node", dir: noRatio, value: fig(func(r *clusterbench.Result) float64 { return 0 }), format: perNode},
-		{name: "declaring the jobs (slowest replica)", dir: noRatio, value: fig(func(r *clusterbench.Result) float64 { return float64(r.Declare) }), format: durFmt},
+		{name: "declaring the jobs (slowest replica)", dir: noRatio, value: fig(func(r *clusterbench.Result) float64 { return float64(r.Declare) }), format: durFmt, isDur: true},
 	}
 }
 
@@ -159,15 +169,15 @@ func failoverRows(cfg clusterbench.Config) []row {
 	}
 	return []row{
 		{name: "**failover**: node killed", dir: noRatio, value: fig(func(r *clusterbench.Result) float64 { return 0 }), format: victim},
-		{name: "kill → each job's next start elsewhere, p50", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.GapP50) }), format: durFmt},
-		{name: "kill → each job's next start elsewhere, max", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.GapMax) }), format: durFmt},
+		{name: "kill → each job's next start elsewhere, p50", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.GapP50) }), format: durFmt, isDur: true},
+		{name: "kill → each job's next start elsewhere, max", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.GapMax) }), format: durFmt, isDur: true},
 		{name: "fires lost before their job resumed", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.Lost) }), format: countFmt},
 		{name: "jobs that lost a fire", value: fig(func(r *clusterbench.Result) float64 { return float64(r.Failover.Stalled) }), format: countFmt},
 		{name: "failover window: fires never run / due", value: after(func(w clusterbench.Window) float64 { return float64(w.Missed) }),
 			format: func(v float64, r *clusterbench.Result) string { return count(v) + " / " + thousands(r.After.Expected) }},
 		{name: "failover window: fires run twice or more", value: after(func(w clusterbench.Window) float64 { return float64(w.Duplicates) }), format: countFmt},
 		{name: "failover window: fires started an interval or more late", value: after(func(w clusterbench.Window) float64 { return float64(w.Behind) }), format: countFmt},
-		{name: "failover window: lateness p99", value: after(func(w clusterbench.Window) float64 { return float64(w.P99) }), format: durFmt},
+		{name: "failover window: lateness p99", value: after(func(w clusterbench.Window) float64 { return float64(w.P99) }), format: durFmt, isDur: true},
 	}
 }
 
