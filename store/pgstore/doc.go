@@ -78,18 +78,17 @@
 //
 // A Store implements sundial.Notifier with LISTEN/NOTIFY on the channel
 // "<schema>.notices", so a job added on one replica, due 200 ms later,
-// fires on time on another. Each change sends one notification,
-// coalesced (a commit of a thousand fires is one). Changes to jobs, runs
-// added and recoveries send it inside their transaction, delivered when
-// it commits. The hot path, committing fires and finishing runs, sends it
-// right after the commit in a NOTIFY of its own, merged with those of
-// other commits meanwhile: a transaction that NOTIFYs holds a lock that
-// serializes every notifying commit in the database until its commit is
-// on disk (on the test machine, 8 clients wrote 958 transactions a second
-// without NOTIFY and 137 with). A process that dies between such a
-// commit and its NOTIFY loses that notice; the other nodes find its runs
-// when they poll. The Store's own subscribers hear of its own changes at
-// once, after the commit.
+// fires on time on another. Each change is announced once it has
+// committed, never before: to the Store's own subscribers at once, and
+// to the others by a NOTIFY sent right after the commit, coalesced (a
+// commit of a thousand fires is one notification, and commits made while
+// one is on its way share the next). The NOTIFY is not part of the
+// change's transaction because a transaction that NOTIFYs holds a lock,
+// until its commit is on disk, that serializes every notifying commit in
+// the database: on the test machine, 8 clients wrote 958 transactions a
+// second without NOTIFY and 137 with. A process that dies between a
+// commit and its NOTIFY loses that notice (Close sends what is queued);
+// the other nodes find the change when they next wake or poll.
 // Notifications arrive on one dedicated connection, outside the pool,
 // opened by the first subscription. When that connection drops it
 // reports sundial.NoticeHealth's NoticesLive false (the scheduler polls

@@ -26,7 +26,7 @@ func (s *Store) FinishRun(ctx context.Context, run *sundial.Run, retry *sundial.
 
 // FinishRuns records many run ends in one statement (one round trip and
 // one transaction): each as FinishRun would, with an error per end, in
-// order; the notice follows the commit (see notifier). An end refused (bad input, an unknown run, one no longer running
+// order. An end refused (bad input, an unknown run, one no longer running
 // on its node, one that an earlier end of the same call already ended)
 // does not stop the others; a database error fails them all.
 func (s *Store) FinishRuns(ctx context.Context, ends []sundial.RunEnd) []error {
@@ -50,9 +50,7 @@ func (s *Store) finishRuns(ctx context.Context, op string, ends []sundial.RunEnd
 	if err != nil {
 		return fill(errs, err)
 	}
-	n := fe.report(ends, errs, &res)
-	s.publish(n)
-	s.later.add(n)
+	s.announce(fe.report(ends, errs, &res))
 	return errs
 }
 

@@ -143,7 +143,7 @@ var commitSQL = `WITH held AS (
 // dropped), requests the cancellations, sets the next fire and releases
 // the claim; any other is reported Lost and changes nothing. The batch is
 // one statement, one round trip and one transaction, however many jobs
-// and runs it holds; its notice follows the commit (see notifier). A next fire after the
+// and runs it holds. A next fire after the
 // year 2262 is stored as none (the job will not fire again). It fails
 // with a *sundial.FieldError when a run's times are out of range.
 func (s *Store) CommitFires(ctx context.Context, commits []sundial.FireCommit, now time.Time) ([]sundial.CommitResult, error) {
@@ -181,9 +181,7 @@ func (s *Store) CommitFires(ctx context.Context, commits []sundial.FireCommit, n
 		return nil, err
 	}
 	out = fc.results(commits, held, ins)
-	n := committed(commits, out)
-	s.publish(n)
-	s.later.add(n)
+	s.announce(committed(commits, out))
 	return out, nil
 }
 
@@ -269,7 +267,6 @@ func (s *Store) AddRuns(ctx context.Context, runs []*sundial.Run) ([]*sundial.Ru
 		return nil, err
 	}
 	var rows runRows
-	var n noticeSet
 	for _, r := range runs {
 		if err := r.CheckNew(); err != nil {
 			return nil, err
@@ -278,9 +275,6 @@ func (s *Store) AddRuns(ctx context.Context, runs []*sundial.Run) ([]*sundial.Ru
 			return nil, err
 		}
 		rows.add(r, time.Time{}, "")
-		if r.State == sundial.RunPending {
-			n.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
-		}
 	}
 	if len(runs) == 0 {
 		return nil, nil
@@ -289,18 +283,17 @@ func (s *Store) AddRuns(ctx context.Context, runs []*sundial.Run) ([]*sundial.Ru
 	err := s.send(ctx, "add runs", func(b *pgx.Batch) {
 		clear(ids)
 		b.Queue(s.sql(insertRunsSQL(1, "true")), rows.params()...).Query(func(r pgx.Rows) error { return collectIDs(r, ids) })
-		s.queueNotify(b, &n)
 	})
 	if err != nil {
 		return nil, err
 	}
 	inserted := rows.inserted(ids)
-	var local noticeSet
+	var n noticeSet
 	for _, r := range inserted {
 		if r.State == sundial.RunPending {
-			local.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
+			n.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
 		}
 	}
-	s.publish(&local)
+	s.announce(&n)
 	return inserted, nil
 }

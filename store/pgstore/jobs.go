@@ -62,7 +62,7 @@ func (s *Store) addJobs(ctx context.Context, op string, jobs []*sundial.Job, pol
 	if err != nil {
 		return nil, err
 	}
-	s.publish(&a.notices)
+	s.announce(&a.notices)
 	return a.out, nil
 }
 
@@ -132,13 +132,12 @@ func (a *jobAdder) keep(i int, j *sundial.Job) *sundial.Job {
 	return j
 }
 
-// commit writes the replacements and the notice, and commits.
+// commit writes the replacements and commits.
 func (a *jobAdder) commit() error {
 	b := &pgx.Batch{}
 	if len(a.changes.id) > 0 {
 		b.Queue(a.s.sql(updateJobsSQL), a.changes.params()...)
 	}
-	a.s.queueNotify(b, &a.notices)
 	return a.t.commit(b)
 }
 
@@ -329,13 +328,12 @@ func (s *Store) UpdateJob(ctx context.Context, job *sundial.Job, now time.Time) 
 		n.add(sundial.NoticeJobsChanged, out.ID, out.NextFire)
 		b = &pgx.Batch{}
 		b.Queue(s.sql(updateJobsSQL), rows.params()...)
-		s.queueNotify(b, &n)
 		return t.commit(b)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(&n)
+	s.announce(&n)
 	return out, nil
 }
 
@@ -353,14 +351,12 @@ func (s *Store) RemoveJob(ctx context.Context, id string) error {
 			return notFound("job %s", id)
 		}
 		n.add(sundial.NoticeJobsChanged, id, time.Time{})
-		b := &pgx.Batch{}
-		s.queueNotify(b, &n)
-		return t.commit(b)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.publish(&n)
+	s.announce(&n)
 	return nil
 }
 
@@ -374,14 +370,12 @@ func (s *Store) RemoveAllJobs(ctx context.Context) (int, error) {
 			return err
 		}
 		n.add(sundial.NoticeJobsChanged, "", time.Time{})
-		b := &pgx.Batch{}
-		s.queueNotify(b, &n)
-		return t.commit(b)
+		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	s.publish(&n)
+	s.announce(&n)
 	return int(deleted), nil
 }
 

@@ -84,7 +84,7 @@ func (s *Store) RecoverRuns(ctx context.Context, now time.Time) (sundial.Recover
 	for _, r := range rec.Retries {
 		n.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
 	}
-	s.publish(&n)
+	s.announce(&n)
 	return rec, nil
 }
 
@@ -121,7 +121,7 @@ func recoverNodes(s *Store, t *txn, now time.Time) (sundial.Recovery, error) {
 }
 
 // retryInterrupted reads the interrupted runs' jobs and inserts the
-// retries their policies allow, and the notice, and commits.
+// retries their policies allow, and commits.
 func retryInterrupted(s *Store, t *txn, runs []*sundial.Run, now time.Time) ([]*sundial.Run, error) {
 	var ids []string
 	for _, r := range runs {
@@ -136,12 +136,9 @@ func retryInterrupted(s *Store, t *txn, runs []*sundial.Run, now time.Time) ([]*
 		return nil, err
 	}
 	var retries runRows
-	var n noticeSet
 	for _, r := range runs {
-		n.add(sundial.NoticeRunFinished, r.JobID, time.Time{})
 		if retry := sundial.PlanRetry(jobs[r.JobID], r, now); retry != nil { // nil for a removed job
 			retries.add(retry, now, "")
-			n.add(sundial.NoticeRunsCreated, r.JobID, time.Time{})
 		}
 	}
 	inserted := map[string]bool{}
@@ -151,7 +148,6 @@ func retryInterrupted(s *Store, t *txn, runs []*sundial.Run, now time.Time) ([]*
 			return collectIDs(rows, inserted)
 		})
 	}
-	s.queueNotify(b, &n)
 	if err := t.commit(b); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/sundialhq/sundial"
 )
 
@@ -133,29 +132,23 @@ func newOrigin() string {
 	return hex.EncodeToString(b[:])
 }
 
-// queueNotify queues the NOTIFY of n in b, to be delivered to the other
-// Stores when b's transaction commits. The hot path uses the notifier
-// instead.
-func (s *Store) queueNotify(b *pgx.Batch, n *noticeSet) {
-	if n.kinds != 0 {
-		b.Queue(`SELECT pg_notify($1, $2)`, s.notices, n.payload(s.origin))
+// announce tells of a committed change: at once to this Store's
+// subscribers, outside any lock, and through the notifier to the other
+// Stores.
+func (s *Store) announce(n *noticeSet) {
+	if n.kinds == 0 {
+		return
 	}
-}
-
-// publish delivers n to this Store's subscribers, after its transaction
-// committed and outside any lock. Other Stores' subscribers hear of it
-// through their listeners.
-func (s *Store) publish(n *noticeSet) {
-	if n.kinds != 0 {
-		s.lis.deliver(n.list())
-	}
+	s.lis.deliver(n.list())
+	s.later.add(n)
 }
 
 // Subscribe calls fn for every notice until the returned function is
-// called: at once, on the calling goroutine, for changes made through this
-// Store, and from the listener's goroutine for changes made through any
-// other Store on the schema (LISTEN/NOTIFY). Notices are coalesced per
-// transaction. The first subscription (to notices or events) opens the
+// called: at once, on the calling goroutine, after the commit, for
+// changes made through this Store, and from the listener's goroutine for
+// changes made through any other Store on the schema (LISTEN/NOTIFY,
+// sent after the commit). Notices are coalesced per transaction, and
+// across transactions on their way to the other Stores. The first subscription (to notices or events) opens the
 // listener's connection and waits for it, up to 5s. When the connection
 // drops, the listener sends NoticeJobsChanged (a scheduler then polls
 // while NoticesLive is false), reconnects with backoff, and once it
