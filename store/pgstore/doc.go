@@ -31,14 +31,14 @@
 //   - runs: every run and the history, one row per attempt, with the
 //     exactly-once key UNIQUE (job_id, scheduled, attempt, manual). Runs
 //     outlive their jobs. History grows until PruneRuns deletes it.
-//   - fences: the last fencing token per job ID.
 //   - nodes: each node's last heartbeat and when it counts as lost.
 //   - event_batches: events too large for a notification (below).
 //
 // Partial indexes cover what the hot paths scan: unpaused jobs by next
 // fire, held claims by expiry, pending runs by pool and due, each job's
-// pending and running runs, and running runs by node. Claim tokens and
-// the order of finished runs come from sequences.
+// pending and running runs, and running runs by node. Claim tokens,
+// fencing tokens and the order of finished runs come from sequences;
+// claims of one job take turns, so its fencing tokens increase strictly.
 //
 // Times are bigint nanoseconds since the Unix epoch, so they keep Go's
 // precision (a next fire computed from a microsecond-truncated one could

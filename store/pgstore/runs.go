@@ -16,7 +16,8 @@ import (
 // first inserted first), up to c.Limit per executor ("" is "default"),
 // while each run's job has fewer than its MaxInstances runs running
 // cluster-wide (1 for a removed job). Each started run gets Node,
-// Started = c.Now and the job's next fencing token.
+// Started = c.Now and a fencing token greater than every token given
+// before (one sequence serves every job; a job's claims take turns).
 //
 // It is one transaction of three round trips: the first locks candidate
 // runs (skipping those another claim holds), the second takes an advisory
@@ -108,13 +109,13 @@ func (cl *runClaimer) claim() ([]*sundial.Run, error) {
 }
 
 // pendingSQL reads a page of a pool's due runs after a cursor, through
-// runs_pending, locking them. It leaves out runs whose jobs look full, and
-// those of the jobs $6 that this claim found full or locked.
+// runs_pending, locking them (and skipping those another claim holds),
+// less the runs of the jobs $6 that this claim found full or held by
+// another. It is a plain range scan: the jobs' slots are counted once
+// per job, afterwards, not once per run scanned.
 const pendingSQL = `SELECT r.id, r.job_id, r.due, r.seq FROM {schema}.runs r
 	WHERE r.state = 1 AND r.pool = $1 AND r.due <= $2 AND (r.due, r.seq) > ($3, $4)
 		AND r.job_id <> ALL ($6::text[])
-		AND (SELECT count(*) FROM {schema}.runs x WHERE x.job_id = r.job_id AND x.state = 2)
-			< coalesce((SELECT instances FROM {schema}.jobs j WHERE j.id = r.job_id), 1)
 	ORDER BY r.due, r.seq LIMIT $5
 	FOR UPDATE OF r SKIP LOCKED`
 
@@ -244,38 +245,23 @@ func (cl *runClaimer) pick() {
 	}
 }
 
-// startSQL gives each job its next fencing tokens (fences.fence ends at
-// the last one) and starts the picked runs, each with its own token.
-var startSQL = `WITH f AS (
-		INSERT INTO {schema}.fences AS fe (job_id, fence) SELECT * FROM unnest($1::text[], $2::int8[])
-		ON CONFLICT (job_id) DO UPDATE SET fence = fe.fence + excluded.fence
-		RETURNING job_id, fence)
-	UPDATE {schema}.runs r SET state = 2, node = $3, started = $4, fence = f.fence - u.k
-	FROM unnest($5::text[], $6::text[], $7::int8[]) AS u(id, job_id, k) JOIN f ON f.job_id = u.job_id
+// startSQL starts the picked runs, each with the next fencing token.
+var startSQL = `UPDATE {schema}.runs r SET state = 2, node = $1, started = $2, fence = nextval('{schema}.fence_tokens')
+	FROM unnest($3::text[]) AS u(id)
 	WHERE r.id = u.id
 	RETURNING ` + runCols("r.")
 
 // start starts the picked runs and commits, and returns them in the order
 // they were picked.
 func (cl *runClaimer) start() ([]*sundial.Run, error) {
-	count := map[string]int64{}
-	for _, c := range cl.picked {
-		count[c.jobID]++
-	}
-	var jobs []string
-	var counts []int64
-	for id, n := range count {
-		jobs, counts = append(jobs, id), append(counts, n)
-	}
-	ids, jobOf, ks := make([]string, len(cl.picked)), make([]string, len(cl.picked)), make([]int64, len(cl.picked))
+	ids := make([]string, len(cl.picked))
 	order := make(map[string]int, len(cl.picked))
 	for i, c := range cl.picked {
-		count[c.jobID]--
-		ids[i], jobOf[i], ks[i], order[c.id] = c.id, c.jobID, count[c.jobID], i
+		ids[i], order[c.id] = c.id, i
 	}
 	out := make([]*sundial.Run, len(cl.picked))
 	b := &pgx.Batch{}
-	b.Queue(cl.s.sql(startSQL), jobs, counts, cl.c.Node, ns(cl.c.Now), ids, jobOf, ks).Query(func(rows pgx.Rows) error {
+	b.Queue(cl.s.sql(startSQL), cl.c.Node, ns(cl.c.Now), ids).Query(func(rows pgx.Rows) error {
 		runs, err := scanRuns(rows)
 		for _, r := range runs {
 			out[order[r.ID]] = r

@@ -32,8 +32,13 @@ CREATE INDEX jobs_due ON {schema}.jobs (next_fire, id) WHERE NOT paused AND next
 -- Held claims, for the earliest lease expiry.
 CREATE INDEX jobs_claimed ON {schema}.jobs (claim_until) WHERE claim_until IS NOT NULL;
 
--- Claim tokens, and the order in which runs finished.
+-- Claim tokens, fencing tokens, and the order in which runs finished.
+-- A fencing token comes from one sequence for every job: claims of one
+-- job take turns (an advisory lock), so each job's tokens increase
+-- strictly, and they go on increasing if a removed job's ID is used
+-- again.
 CREATE SEQUENCE {schema}.claim_tokens;
+CREATE SEQUENCE {schema}.fence_tokens;
 CREATE SEQUENCE {schema}.finish_order;
 
 -- runs: one row per attempt of a fire, and the history. Runs outlive
@@ -81,13 +86,6 @@ CREATE INDEX runs_running ON {schema}.runs (node) WHERE state = 2;
 CREATE INDEX runs_history ON {schema}.runs (job_id, archived) WHERE archived IS NOT NULL;
 CREATE INDEX runs_finished ON {schema}.runs (finished) WHERE archived IS NOT NULL;
 CREATE INDEX runs_scheduled ON {schema}.runs (scheduled, id);
-
--- fences: the last fencing token per job ID. It survives the job's
--- removal, so tokens keep increasing if the ID is used again.
-CREATE TABLE {schema}.fences (
-	job_id text COLLATE "C" PRIMARY KEY,
-	fence  bigint NOT NULL
-);
 
 -- nodes: heartbeats. A node whose expires has passed is lost.
 CREATE TABLE {schema}.nodes (
