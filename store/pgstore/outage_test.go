@@ -238,3 +238,43 @@ func TestSchedulerSurvivesOutage(t *testing.T) {
 		checkFires(t, cfg.Store, record, fmt.Sprintf("job-%d", i), start, every, fires)
 	}
 }
+
+// TestBackendsTerminated has the server end every connection of the
+// Store (pg_terminate_backend, what a restart does to them): calls fail
+// at most while the pool replaces its connections, then work, and the
+// listener reconnects and says so.
+func TestBackendsTerminated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	s := db.open(t)
+	log := watch(t, s)
+	if _, err := s.AddJob(ctx, job("a", base), sundial.ConflictError, base); err != nil {
+		t.Fatal(err)
+	}
+	log.expect(t, sundial.NoticeJobsChanged)
+	if n := killBackends(t, db, "true"); n < 2 {
+		t.Fatalf("terminated %d connections, want the listener's and the pool's", n)
+	}
+	log.expect(t, sundial.NoticeJobsChanged) // the listener lost its connection
+	for _, n := range log.expect(t, sundial.NoticeJobsChanged, sundial.NoticeRunsCreated) {
+		if !n.live {
+			t.Errorf("notice %v after the listener reconnected: NoticesLive = false", n.Kind)
+		}
+	}
+	var err error
+	for range 5 { // each dead pooled connection may fail one call
+		if _, err = s.GetJob(ctx, "a"); err == nil {
+			break
+		}
+		if !strings.HasPrefix(err.Error(), "pgstore: ") {
+			t.Errorf("GetJob on a terminated connection: %v, want a pgstore error", err)
+		}
+	}
+	if err != nil {
+		t.Fatalf("GetJob after the connections were terminated: %v", err)
+	}
+	if _, err := s.AddJob(ctx, job("b", base), sundial.ConflictError, base); err != nil {
+		t.Errorf("AddJob after the connections were terminated: %v", err)
+	}
+}
