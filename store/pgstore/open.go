@@ -132,9 +132,10 @@ func (s *Store) init(ctx context.Context, noMigrate bool) error {
 	return s.Migrate(ctx)
 }
 
-// Close stops the notice listener and, when the Store opened its pool from
-// Config.URL, closes the pool, after which calls fail. A pool passed in
-// Config.Pool stays open for its owner. Close always returns nil.
+// Close sends the notices still queued for the other Stores (waiting at
+// most 5s), stops the notice listener and, when the Store opened its pool
+// from Config.URL, closes the pool, after which calls fail. A pool passed
+// in Config.Pool stays open for its owner. Close always returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.later.close()
