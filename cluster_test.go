@@ -31,17 +31,27 @@ func (s sharedStore) PublishEvents(_ context.Context, batch []byte) error {
 func (s sharedStore) SubscribeEvents(fn func([]byte)) func() { return s.bus.subscribe(fn) }
 
 type memBus struct {
-	mu   sync.Mutex
-	seq  int
-	subs map[int]func([]byte)
+	mu     sync.Mutex
+	seq    int
+	subs   map[int]func([]byte)
+	events int // events published, interests aside
 }
 
 func (b *memBus) publish(batch []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if events, err := sundial.DecodeEvents(batch); err == nil {
+		b.events += len(events)
+	}
 	for _, fn := range b.subs {
 		fn(batch)
 	}
+}
+
+func (b *memBus) published() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.events
 }
 
 func (b *memBus) subscribe(fn func([]byte)) func() {
@@ -324,4 +334,47 @@ func events(s *sundial.Scheduler) <-chan sundial.Event {
 		}
 	})
 	return ch
+}
+
+// A node publishes only what another node's subscribers want: nothing
+// while nobody listens, the types a subscriber asks for once it does.
+func TestEventsFollowDemand(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	bus := &memBus{}
+	st := sharedStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), bus: bus, now: clock.Now}
+	worker := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "worker"})
+	watcher := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "watcher", Role: sundial.RoleClient})
+	own := sundialtest.Record(t, worker, sundial.EventJobExecuted)
+
+	if _, err := worker.AddJob(context.Background(), &sundial.Job{ID: "unwatched", Task: "noop", Trigger: sundial.MustAt(t0, nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	own.Wait(t, sundial.EventJobExecuted, wait)
+	if n := bus.published(); n != 0 {
+		t.Fatalf("%d events published while no other node listens, want 0", n)
+	}
+
+	seen := sundialtest.Record(t, watcher, sundial.EventJobExecuted)
+	if _, err := worker.AddJob(context.Background(), &sundial.Job{ID: "watched", Task: "noop", Trigger: sundial.MustAt(t0, nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := seen.Wait(t, sundial.EventJobExecuted, wait); e.JobID != "watched" || !e.Remote {
+		t.Fatalf("watcher got %+v, want the worker's run of watched", e)
+	}
+	if n := bus.published(); n != 1 {
+		t.Errorf("%d events published for one watched type, want 1 (job_executed only)", n)
+	}
+
+	// A client node renews its interest, so it keeps receiving long
+	// after the interest's lifetime (3 heartbeat TTLs, 30 s here).
+	for range 40 {
+		clock.WaitForTimers(4, 50*time.Millisecond)
+		clock.Advance(time.Second)
+	}
+	if _, err := worker.AddJob(context.Background(), &sundial.Job{ID: "later", Task: "noop", Trigger: sundial.MustAt(clock.Now(), nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := seen.Wait(t, sundial.EventJobExecuted, wait); e.JobID != "later" {
+		t.Fatalf("after 40 s the watcher got %+v, want the run of later", e)
+	}
 }

@@ -65,10 +65,12 @@ type Config struct {
 	// Rand draws jitter. Nil means a randomly seeded source.
 	Rand *rand.Rand
 
-	// SharedEvents are the event types this node publishes to the other
+	// SharedEvents are the event types this node may publish to the other
 	// nodes when the store is an EventBus (PostgreSQL, Redis), so their
-	// subscribers see them with Event.Remote set. Zero means every type;
-	// narrow it to cut the traffic of a busy cluster.
+	// subscribers see them with Event.Remote set. A node publishes only
+	// the types some other node's subscribers want, so a cluster where
+	// nobody listens sends nothing. Zero means every type; narrow it to
+	// cut the traffic of a busy cluster with a dashboard.
 	SharedEvents EventType
 	// LocalEvents keeps events on their node: nothing is published to,
 	// or received from, the other nodes sharing the store.

@@ -22,6 +22,24 @@ type wireEvent struct {
 	Subject   string          `json:"subject,omitempty"`
 	Run       *Run            `json:"run,omitempty"`
 	Job       json.RawMessage `json:"job,omitempty"`
+	// Mask is the event types a node's subscribers want, in a message of
+	// type "interest": what the other nodes publish follows it.
+	Mask uint64 `json:"mask,omitempty"`
+}
+
+// interestType names the message by which a node tells the others which
+// event types its subscribers want.
+const interestType = "interest"
+
+// interest is one node's advertised subscription.
+type interest struct {
+	node string
+	mask EventType
+}
+
+// encodeInterest writes a node's interest as a batch of its own.
+func encodeInterest(node string, mask EventType, at time.Time) ([]byte, error) {
+	return json.Marshal([]wireEvent{{Type: interestType, Time: at, Node: node, Mask: uint64(mask & EventAll)}})
 }
 
 // EncodeEvents writes a batch of events as JSON for an [EventBus]: a
@@ -52,12 +70,23 @@ func EncodeEvents(events []Event) ([]byte, error) {
 // this version does not know are dropped, so a newer node's events do not
 // break an older one's subscribers.
 func DecodeEvents(data []byte) ([]Event, error) {
+	events, _, err := decodeBatch(data)
+	return events, err
+}
+
+// decodeBatch reads a batch into its events and its interests.
+func decodeBatch(data []byte) ([]Event, []interest, error) {
 	var in []wireEvent
 	if err := json.Unmarshal(data, &in); err != nil {
-		return nil, fmt.Errorf("%w: event batch: %v", ErrInvalid, err)
+		return nil, nil, fmt.Errorf("%w: event batch: %v", ErrInvalid, err)
 	}
 	out := make([]Event, 0, len(in))
+	var interests []interest
 	for i, w := range in {
+		if w.Type == interestType {
+			interests = append(interests, interest{node: w.Node, mask: EventType(w.Mask) & EventAll})
+			continue
+		}
 		t, ok := eventTypeByName[w.Type]
 		if !ok {
 			continue
@@ -67,13 +96,13 @@ func DecodeEvents(data []byte) ([]Event, error) {
 		if len(w.Job) > 0 {
 			j := new(Job)
 			if err := j.UnmarshalJSON(w.Job); err != nil {
-				return nil, fmt.Errorf("%w: event batch[%d].job: %v", ErrInvalid, i, err)
+				return nil, nil, fmt.Errorf("%w: event batch[%d].job: %v", ErrInvalid, i, err)
 			}
 			e.Job = j
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out, interests, nil
 }
 
 var eventTypeByName = func() map[string]EventType {

@@ -1,6 +1,7 @@
 package sundial
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -27,10 +28,13 @@ type subscription struct {
 // Subscribe calls fn for every event whose type is in mask, in order, until
 // the returned function is called. fn runs on the scheduler's event
 // goroutine: a slow listener delays later events, not the scheduler.
+//
+// On a store that shares events between nodes ([EventBus]), Subscribe
+// also tells the other nodes which types this node now wants, before it
+// returns, so their events of those types reach fn from then on.
 func (s *Scheduler) Subscribe(mask EventType, fn func(Event)) (unsubscribe func()) {
 	d := &s.events
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.subs == nil {
 		d.subs = map[int]subscription{}
 	}
@@ -38,11 +42,14 @@ func (s *Scheduler) Subscribe(mask EventType, fn func(Event)) (unsubscribe func(
 	id := d.seq
 	d.subs[id] = subscription{mask, fn}
 	d.updateMask()
+	d.mu.Unlock()
+	s.advertise(context.Background(), false)
 	return func() {
 		d.mu.Lock()
 		delete(d.subs, id)
 		d.updateMask()
 		d.mu.Unlock()
+		s.advertise(context.Background(), false)
 	}
 }
 

@@ -117,7 +117,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if n, ok := s.store.(Notifier); ok {
 		s.unwatch = n.Subscribe(s.notice)
 	}
-	s.stopShare = s.startSharing()
+	s.stopShare = s.startSharing(ctx)
 	loopCtx, stop := context.WithCancel(context.Background())
 	hbCtx, stopHB := context.WithCancel(context.Background())
 	s.stop, s.stopHB = stop, stopHB
@@ -258,7 +258,7 @@ func (s *Scheduler) emit(e Event) {
 		e.Time = s.clock.Now()
 	}
 	e.Node = s.cfg.NodeID
-	if o := s.outbox.Load(); o != nil && s.cfg.SharedEvents&e.Type != 0 {
+	if o := s.outbox.Load(); s.shares(o, e.Type) {
 		o.share(e)
 	}
 	s.events.emit(e)
