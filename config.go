@@ -49,7 +49,12 @@ type Config struct {
 	// HeartbeatTTL is how long after its last heartbeat a node counts as
 	// lost. Zero means 10s; it must exceed HeartbeatInterval.
 	HeartbeatTTL time.Duration
-	// JobLease is how long a claim on a due job lasts. Zero means 30s.
+	// JobLease is how long a claim on a due job lasts: a schedule round
+	// (claim, decide, commit) takes milliseconds, and a node that dies in
+	// the middle of one keeps its jobs from every other node until the
+	// lease ends (or its heartbeat expires, whichever is first). A round
+	// slower than the lease wastes its work (the commit is refused) but
+	// runs nothing twice. Zero means 5s.
 	JobLease time.Duration
 	// SlowAfter raises EventRunSlow for runs taking longer, for jobs that
 	// do not set their own. Zero means never.
@@ -118,7 +123,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.PollInterval, time.Second)
 	setDefault(&c.HeartbeatInterval, 2*time.Second)
 	setDefault(&c.HeartbeatTTL, 10*time.Second)
-	setDefault(&c.JobLease, 30*time.Second)
+	setDefault(&c.JobLease, 5*time.Second)
 	setDefault(&c.PruneInterval, time.Minute)
 	if c.SharedEvents == 0 {
 		c.SharedEvents = EventAll
