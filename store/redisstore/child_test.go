@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sundialhq/sundial"
@@ -18,7 +20,7 @@ const (
 	urlVar    = "SUNDIAL_REDIS_URL"   // the server
 	nodeVar   = "SUNDIAL_REDIS_NODE"  // the node's ID
 	outVar    = "SUNDIAL_REDIS_OUT"   // the file of the tasks' record
-	untilVar  = "SUNDIAL_REDIS_UNTIL" // when to shut down (RFC 3339)
+	untilVar  = "SUNDIAL_REDIS_UNTIL" // when to shut down at the latest (RFC 3339)
 	childTask = "record"
 )
 
@@ -31,8 +33,9 @@ func childConfig(store sundial.Store, node string) sundial.Config {
 }
 
 // runChild is one scheduler process of TestProcessesKillOne: it runs the
-// jobs stored under its prefix until its time is up, recording each run
-// its tasks start, and returns the exit code.
+// jobs stored under its prefix until SIGTERM (or its time is up, should
+// the parent be gone), recording each run its tasks start, and returns
+// the exit code.
 func runChild() int {
 	if err := child(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -85,7 +88,12 @@ func child() error {
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	time.Sleep(time.Until(until))
+	term, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-term.Done():
+	case <-time.After(time.Until(until)):
+	}
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if cut, err := s.Shutdown(sctx); err != nil || len(cut) > 0 {

@@ -76,6 +76,9 @@ func (s *Store) PruneRuns(ctx context.Context, r sundial.Retention, now time.Tim
 				return n, err
 			}
 			res := list(v)
+			if len(res) != 2 {
+				return n, corrupt("prune runs: unexpected reply")
+			}
 			k, _ := res[0].(int64)
 			n, cursor = n+int(k), str(res[1])
 			if cursor == "0" {
@@ -91,7 +94,11 @@ func (s *Store) PruneRuns(ctx context.Context, r sundial.Retention, now time.Tim
 		if err != nil {
 			return n, err
 		}
-		k, _ := list(v)[0].(int64)
+		res := list(v)
+		if len(res) != 1 {
+			return n, corrupt("prune runs: unexpected reply")
+		}
+		k, _ := res[0].(int64)
 		if n += int(k); k < pruneChunk {
 			return n, nil
 		}

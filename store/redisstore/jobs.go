@@ -299,6 +299,9 @@ func (s *Store) RemoveAllJobs(ctx context.Context) (int, error) {
 			return total, err
 		}
 		res := list(v)
+		if len(res) != 2 {
+			return total, corrupt("remove all jobs: unexpected reply")
+		}
 		n, _ := res[0].(int64)
 		total += int(n)
 		s.deliver(str(res[1]))

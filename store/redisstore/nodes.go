@@ -100,9 +100,15 @@ func (s *Store) lostNodes(ctx context.Context, now time.Time) ([]lostNode, error
 	var out []lostNode
 	for _, x := range list(v) {
 		f := list(x)
+		if len(f) != 2 {
+			return nil, corrupt("recover runs: unexpected reply")
+		}
 		n := lostNode{id: str(f[0])}
 		for _, y := range list(f[1]) {
 			pair := list(y)
+			if len(pair) != 2 {
+				return nil, corrupt("recover runs: unexpected reply")
+			}
 			r, err := decodeRun(pair[1])
 			if err != nil {
 				return nil, err
@@ -163,6 +169,9 @@ func (s *Store) recover(ctx context.Context, lost []lostNode, now time.Time, rec
 	again := false
 	for i, n := range lost {
 		r := list(res[i])
+		if len(r) < 2 {
+			return false, corrupt("recover runs: unexpected reply")
+		}
 		switch str(r[1]) {
 		case "lost":
 			rec.LostNodes = append(rec.LostNodes, n.id)

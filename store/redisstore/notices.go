@@ -15,7 +15,8 @@ import (
 
 // Notices travel on the channel <prefix>notices: every script that
 // changes jobs or runs publishes one message at its end, listing what it
-// changed ({"i": instance, "n": [[kind, job ID, next fire], …]}). A
+// changed ({"i": instance, "n": [[kind, job ID, next fire], …]}; for a
+// batch of more than 64 jobs, one notice per kind without a job). A
 // Store delivers its own changes to its subscribers itself, at once, and
 // skips them when they come back from Redis. Events travel on
 // <prefix>events, as sundial.EncodeEvents wrote them.

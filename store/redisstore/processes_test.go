@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,7 +23,8 @@ import (
 // TestProcessesKillOne runs three scheduler processes (this test binary,
 // started again as children) on one prefix: 200 jobs fire every second
 // for 15 s, each run taking 50 to 300 ms. Five seconds in, once it runs
-// runs, node-1 is SIGKILLed; five seconds later it starts again.
+// runs, node-1 is SIGKILLed; five seconds later it starts again. When
+// every run has ended, the processes are stopped (SIGTERM).
 // Afterwards, by the store's history and by the record the tasks wrote
 // (a file per process, a line flushed per run started):
 //   - no fire ran twice: one succeeded run per fire, and no run (fire and
@@ -52,10 +54,11 @@ func TestProcessesKillOne(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	until := end.Add(6 * time.Second)
+	until := end.Add(90 * time.Second) // should the test be gone; SIGTERM ends them sooner
 	var wg sync.WaitGroup
 	var files []string
-	spawn := func(node, file string, killed bool) *exec.Cmd {
+	live := map[string]*exec.Cmd{}
+	spawn := func(node, file string) {
 		files = append(files, filepath.Join(dir, file))
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childVar+"="+prefix, urlVar+"="+url, nodeVar+"="+node,
@@ -65,24 +68,39 @@ func TestProcessesKillOne(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		live[node] = cmd
 		wg.Go(func() {
-			if err := cmd.Wait(); err != nil && !killed {
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+				return // the victim
+			}
+			if err != nil {
 				t.Errorf("%s: %v\n%s", node, err, out)
 			}
 		})
-		return cmd
 	}
-	spawn("node-0", "node-0.txt", false)
-	victim := spawn("node-1", "node-1.txt", true)
-	spawn("node-2", "node-2.txt", false)
+	stopAll := func() {
+		for _, cmd := range live {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+		clear(live)
+		wg.Wait()
+	}
+	defer stopAll() // whatever happens, the children end
+	spawn("node-0", "node-0.txt")
+	spawn("node-1", "node-1.txt")
+	spawn("node-2", "node-2.txt")
 	time.Sleep(time.Until(start.Add(5 * time.Second))) // the test's schedule, in real time
 	waitMidRun(t, st, "node-1")
-	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := live["node-1"].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	delete(live, "node-1")
 	time.Sleep(5 * time.Second) // node-1 stays dead past its heartbeat TTL
-	spawn("node-1", "node-1-restarted.txt", false)
-	wg.Wait()
+	spawn("node-1", "node-1-restarted.txt")
+	waitSettled(t, st, end, jobs*window)
+	stopAll()
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -94,23 +112,56 @@ func TestProcessesKillOne(t *testing.T) {
 	reportLateness(t, history)
 }
 
-// waitMidRun waits until node runs a run whose time has come: the
-// nodes race for each second's runs, and the kill must catch some.
+// waitSettled waits, after the last fire, until no run is pending or
+// running and want runs have succeeded, or a minute has passed (the
+// checks then say what is missing).
+func waitSettled(t *testing.T, st *redisstore.Store, end time.Time, want int) {
+	t.Helper()
+	ctx := context.Background()
+	time.Sleep(time.Until(end.Add(time.Second))) // the children run in real time
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		active, err := st.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunPending, sundial.RunRunning}, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(active) > 0 {
+			continue
+		}
+		done, err := st.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunSucceeded}, Limit: want + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(done) >= want {
+			return
+		}
+	}
+	t.Error("the runs did not settle within a minute of the last fire")
+}
+
+// waitMidRun waits until node holds a run that it cannot have finished:
+// one claimed ahead of its time, or whose task began (at its claim or its
+// due time, whichever is later) less than 40 ms ago: a task takes 50 ms
+// at least. The nodes race for each second's runs, and the kill must
+// catch some.
 func waitMidRun(t *testing.T, st *redisstore.Store, node string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		runs, err := st.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range runs {
-			if r.Node == node && time.Since(r.Scheduled) > 20*time.Millisecond {
+			began := r.Started
+			if r.Due.After(began) {
+				began = r.Due
+			}
+			if r.Node == node && time.Since(began) < 40*time.Millisecond {
 				return
 			}
 		}
 		time.Sleep(5 * time.Millisecond) // the children run in real time
 	}
-	t.Fatalf("%s ran nothing for 10 s", node)
+	t.Fatalf("%s ran nothing for 20 s", node)
 }
 
 // runKey names a run: job, scheduled time (ns) and attempt.

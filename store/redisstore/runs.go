@@ -117,15 +117,23 @@ func endArgs(e sundial.RunEnd) ([]any, error) {
 
 // ended reads finish.lua's answer for one end.
 func (s *Store) ended(ctx context.Context, run *sundial.Run, res []any) error {
+	if len(res) == 0 {
+		return corrupt("finish run %s: unexpected reply", run.ID)
+	}
 	switch str(res[0]) {
 	case "ok":
 		return nil
 	case "conflict":
+		if len(res) != 3 {
+			return corrupt("finish run %s: unexpected reply", run.ID)
+		}
 		state, _ := strconv.Atoi(str(res[1]))
 		return conflict("run %s is %s on node %s", run.ID, sundial.RunState(state), str(res[2]))
+	case "vanished":
+		s.restore(ctx, run)
+		return vanished(run.ID, run.Node)
 	}
-	s.restore(ctx, run)
-	return vanished(run.ID, run.Node)
+	return corrupt("finish run %s: unexpected reply %v", run.ID, res)
 }
 
 // restore writes back the record of a run whose record vanished, as it

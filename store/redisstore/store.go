@@ -29,11 +29,14 @@ type Config struct {
 	// and closes it at Close. Unless the URL sets max_retries, the client
 	// does not retry a command itself: a script whose answer was lost is
 	// reported to the scheduler, which knows how to retry it safely.
+	// Unless it sets protocol, the client speaks RESP2, which costs less
+	// per command than go-redis's RESP3.
 	URL string
 	// Client is a client to use instead of opening one: a *redis.Client,
 	// or a cluster or sentinel client. The Store does not close it. On a
 	// cluster, put a hash tag in Prefix ("{sundial}:"): the scripts touch
-	// many keys at once, and they must share a slot.
+	// many keys at once, and they must share a slot. MaxRetries: -1 and
+	// Protocol: 2 are what the Store sets for a client of its own.
 	Client redis.UniversalClient
 	// Prefix starts every key the Store uses. Empty means DefaultPrefix.
 	// Stores sharing a prefix share their jobs and runs.
@@ -68,6 +71,11 @@ func (c Config) client() (rdb redis.UniversalClient, owned bool, err error) {
 	}
 	if !strings.Contains(c.URL, "max_retries=") {
 		opts.MaxRetries = -1
+	}
+	if !strings.Contains(c.URL, "protocol=") {
+		// RESP2: RESP3's push notifications cost a read before every
+		// command, and the Store needs none of them.
+		opts.Protocol = 2
 	}
 	opts.ContextTimeoutEnabled = true
 	return redis.NewClient(opts), true, nil

@@ -26,13 +26,27 @@ local function clock(now)
   return s
 end
 
--- Notices are collected while a script runs and published once at its end.
-local notices = {}
+-- Notices are collected while a script runs, each (kind, job) once, and
+-- published in one message at its end. A script that changed more than
+-- NOTICEMAX jobs sends one notice per kind instead, without a job: a
+-- batch of a thousand fires wakes the other nodes' loops just as well.
+local NOTICEMAX = 64
+local notices, noticed, kinds = {}, {}, {}
 local function notice(kind, job, next)
+  local k = kind .. ':' .. job
+  if noticed[k] then return end
+  noticed[k] = true
+  kinds[kind] = true
   notices[#notices + 1] = {kind, job, next or ''}
 end
 local function publish()
   if #notices == 0 then return '' end
+  if #notices > NOTICEMAX then
+    notices = {}
+    for kind = 1, 3 do
+      if kinds[kind] then notices[#notices + 1] = {kind, '', ''} end
+    end
+  end
   local p = cjson.encode({i = ARGV[3], n = notices})
   redis.call('PUBLISH', P .. 'notices', p)
   return p
