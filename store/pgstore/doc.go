@@ -67,8 +67,10 @@
 // sundial.StoreClock: StoreNow reads clock_timestamp(), and the scheduler
 // runs on its own clock corrected by the measured offset, so replicas
 // agree on when fires are due. Besides, whatever takes work from another
-// node holds on the server's clock too: a claim is taken over only once
-// its lease has ended by the caller's now and by clock_timestamp(), and a
+// node holds on the server's clock too: another node's claim is taken
+// over only once its lease has ended by the caller's now and by
+// clock_timestamp() (a node takes its own claims back at once, since it
+// claims again only after giving them up), and a
 // node counts as lost only once its heartbeat expired by both. A node
 // whose clock runs 30 s fast therefore neither steals a live claim nor
 // interrupts a live node's runs (a node whose clock runs slow relies on
