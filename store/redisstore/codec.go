@@ -77,9 +77,13 @@ func runArgs(r *sundial.Run) ([]any, error) {
 	if err != nil {
 		return nil, invalid("run", "cannot encode: %v", err)
 	}
+	fence := ""
+	if r.Fence != 0 {
+		fence = strconv.FormatInt(r.Fence, 10)
+	}
 	return []any{r.ID, r.JobID, fireKey(r), poolOf(r.Executor), strconv.Itoa(int(r.State)),
 		micros(r.Due), micros(r.Scheduled), micros(r.Finished), string(spec), r.Reason, r.Node,
-		strconv.FormatInt(r.Fence, 10), timeText(r.Started), timeText(r.Finished), r.Error, r.Stack}, nil
+		fence, timeText(r.Started), timeText(r.Finished), r.Error, r.Stack}, nil
 }
 
 // decodeRun reads a run from a rec (lua/common.lua): its JSON as
@@ -94,7 +98,11 @@ func decodeRun(v any) (*sundial.Run, error) {
 		return nil, corrupt("run record unreadable: %v", err)
 	}
 	state, err1 := strconv.Atoi(str(f[1]))
-	fence, err2 := strconv.ParseInt(str(f[4]), 10, 64)
+	var fence int64
+	var err2 error
+	if v := str(f[4]); v != "" { // empty fields are not stored
+		fence, err2 = strconv.ParseInt(v, 10, 64)
+	}
 	started, err3 := parseTime(str(f[5]))
 	finished, err4 := parseTime(str(f[6]))
 	if err := firstErr(err1, err2, err3, err4); err != nil {

@@ -31,7 +31,9 @@
 //     per node), the history per job and per state and in all by
 //     scheduled time, and finished runs by end and per job in the order
 //     they finished. Runs outlive their jobs; history grows until
-//     PruneRuns deletes it (set sundial.Config.Retention).
+//     PruneRuns deletes it (set sundial.Config.Retention): a run kept
+//     costs about 1.6 KB of Redis's memory with its indexes, so 200 jobs
+//     firing every second keep about 28 GB a day.
 //   - fence:<job>, the last fencing token of a job (INCR: strictly
 //     increasing); claimseq, archive, pendseq: counters.
 //   - nodes (heartbeat expiry by node), node:<id>, noderuns:<id>.

@@ -52,6 +52,23 @@ local function publish()
   return p
 end
 
+-- set writes the field, value pairs of kv to the hash at key, deleting
+-- the fields whose value is empty: a run keeps no empty fields, which
+-- saves Redis's memory (rec reads a missing field as empty).
+local function set(key, kv)
+  local put, del = {}, {}
+  for k = 1, #kv, 2 do
+    if kv[k + 1] == '' then
+      del[#del + 1] = kv[k]
+    else
+      put[#put + 1] = kv[k]
+      put[#put + 1] = kv[k + 1]
+    end
+  end
+  if #put > 0 then redis.call('HSET', key, unpack(put)) end
+  if #del > 0 then redis.call('HDEL', key, unpack(del)) end
+end
+
 -- rec returns what Go decodes a run from.
 local function rec(id)
   return redis.call('HMGET', P .. 'run:' .. id, 'spec', 'state', 'reason', 'node', 'fence',
@@ -83,9 +100,9 @@ local function insert(i)
   local rk = P .. 'run:' .. id
   if redis.call('EXISTS', rk) == 1 then return nil end
   if redis.call('HSETNX', P .. 'fire:' .. job, key, id) == 0 then return nil end
-  redis.call('HSET', rk, 'spec', ARGV[i + 8], 'job', job, 'key', key, 'state', state,
+  set(rk, {'spec', ARGV[i + 8], 'job', job, 'key', key, 'state', state,
     'reason', ARGV[i + 9], 'node', ARGV[i + 10], 'fence', ARGV[i + 11], 'started', ARGV[i + 12],
-    'finished', ARGV[i + 13], 'error', ARGV[i + 14], 'stack', ARGV[i + 15])
+    'finished', ARGV[i + 13], 'error', ARGV[i + 14], 'stack', ARGV[i + 15]})
   redis.call('ZADD', P .. 'runs', sched, id)
   redis.call('ZADD', P .. 'hist:' .. job, sched, id)
   redis.call('ZADD', P .. 'state:' .. state, sched, id)
@@ -104,8 +121,11 @@ end
 -- state, finished at fin (µs), with its fields set from the pairs in kv.
 local function stop(id, job, node, state, fin, kv)
   local rk = P .. 'run:' .. id
-  redis.call('HSET', rk, 'state', state, unpack(kv))
-  redis.call('HDEL', rk, 'cancel')
+  kv[#kv + 1] = 'state'
+  kv[#kv + 1] = state
+  kv[#kv + 1] = 'cancel'
+  kv[#kv + 1] = ''
+  set(rk, kv)
   redis.call('ZREM', P .. 'running:' .. job, id)
   redis.call('SREM', P .. 'noderuns:' .. node, id)
   restate(id, '2', state)
