@@ -3,6 +3,7 @@ package sundial_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -376,5 +377,47 @@ func TestEventsFollowDemand(t *testing.T) {
 	}
 	if e := seen.Wait(t, sundial.EventJobExecuted, wait); e.JobID != "later" {
 		t.Fatalf("after 40 s the watcher got %+v, want the run of later", e)
+	}
+}
+
+// On a store shared by several nodes a worker claims ahead only a little
+// more than its pools can run (two runs per slot), so the runs of the
+// next second stay pending for the other nodes.
+func TestSharedStoreClaimsLittleAhead(t *testing.T) {
+	for _, shared := range []bool{true, false} {
+		clock := sundialtest.NewClock(t0)
+		mem := sundial.NewMemoryStore(sundial.MemoryConfig{})
+		var st sundial.Store = mem
+		if shared {
+			st = sharedStore{MemoryStore: mem, bus: &memBus{}, now: clock.Now}
+		}
+		s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", Executors: map[string]int{"default": 1}})
+		for i := range 10 {
+			j := &sundial.Job{ID: fmt.Sprintf("soon-%d", i), Task: "noop", Trigger: sundial.MustAt(t0.Add(500*time.Millisecond), nil)}
+			if _, err := s.AddJob(context.Background(), j, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := 2
+		if !shared {
+			want = 10
+		}
+		deadline := time.Now().Add(wait)
+		for {
+			running, err := mem.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(running) >= want {
+				if len(running) != want {
+					t.Errorf("shared=%v: %d runs claimed ahead, want %d", shared, len(running), want)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("shared=%v: %d runs claimed ahead after %v, want %d", shared, len(running), wait, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 }

@@ -32,12 +32,20 @@ type worker struct {
 	tasks   sync.WaitGroup
 	rec     recorder
 	later   []unrecorded // runs whose recording failed, for the recorder to retry
+	window  int          // claimWindow or sharedClaimWindow
 }
 
 // claimWindow is how many runs per pool slot the worker may hold claimed
 // ahead of their start: runs created within the lookahead are claimed at
-// once, so the store does not count them as waiting.
-const claimWindow = 64
+// once, so the store does not count them as waiting. On a store shared by
+// several nodes (a StoreClock) the window is sharedClaimWindow: a node
+// that claimed a whole lookahead of the cluster's runs would leave the
+// others idle while it works through them, and, killed, would hold them
+// all until its heartbeat expired.
+const (
+	claimWindow       = 64
+	sharedClaimWindow = 2
+)
 
 type activeRun struct {
 	run      *Run
@@ -50,7 +58,10 @@ type activeRun struct {
 
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, sizes: map[string]int{}, busy: map[string]int{}, claimed: map[string]int{},
-		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}}
+		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}, window: claimWindow}
+	if _, shared := s.store.(StoreClock); shared {
+		w.window = sharedClaimWindow
+	}
 	for pool, size := range s.cfg.Executors {
 		w.addPool(pool, size)
 	}
@@ -117,7 +128,7 @@ func (w *worker) free() map[string]int {
 	defer w.mu.Unlock()
 	free := map[string]int{}
 	for name, size := range w.sizes {
-		if n := size*claimWindow - w.claimed[name]; n > 0 {
+		if n := size*w.window - w.claimed[name]; n > 0 {
 			free[name] = n
 		}
 	}
@@ -245,7 +256,7 @@ func (w *worker) freeSlots(ended []*activeRun) {
 		if a.launched {
 			w.busy[a.pool]--
 		}
-		full = full || w.claimed[a.pool] >= size*claimWindow
+		full = full || w.claimed[a.pool] >= size*w.window
 		w.claimed[a.pool]--
 		if saturated { // a due run may be waiting for this slot
 			w.launchReady(a.pool, now, &start)
