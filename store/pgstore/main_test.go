@@ -17,14 +17,15 @@ import (
 	"github.com/sundialhq/sundial"
 	"github.com/sundialhq/sundial/internal/testenv"
 	"github.com/sundialhq/sundial/store/pgstore"
+	"github.com/sundialhq/sundial/store/storetest"
 )
 
 // TestMain fails the tests if a goroutine outlives them: every Store, and
-// its listener, is closed. A test binary started with SUNDIAL_PG_CHILD
-// set is one of the scheduler processes of TestProcessesKillOne instead.
+// its listener, is closed. A test binary started as one of the scheduler
+// processes of TestProcessesKillOne is that process instead.
 func TestMain(m *testing.M) {
-	if os.Getenv(childVar) != "" {
-		os.Exit(runChild())
+	if code, isChild := storetest.ProcessesChild(openChild); isChild {
+		os.Exit(code)
 	}
 	skipExamplesWithoutServer()
 	goleak.VerifyTestMain(m)

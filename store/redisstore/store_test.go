@@ -20,12 +20,11 @@ import (
 )
 
 // TestMain fails the tests if a goroutine outlives them: every Store, and
-// its subscription, is closed. A test binary started with
-// SUNDIAL_REDIS_CHILD set is one of the scheduler processes of
-// TestProcessesKillOne instead.
+// its subscription, is closed. A test binary started as one of the scheduler
+// processes of TestProcessesKillOne is that process instead.
 func TestMain(m *testing.M) {
-	if os.Getenv(childVar) != "" {
-		os.Exit(runChild())
+	if code, isChild := storetest.ProcessesChild(openChild); isChild {
+		os.Exit(code)
 	}
 	skipExamplesWithoutServer()
 	goleak.VerifyTestMain(m)
