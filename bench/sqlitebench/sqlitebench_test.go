@@ -29,6 +29,7 @@ import (
 var (
 	span      = flag.Duration("span", 20*time.Second, "BenchmarkFires: the measured window")
 	lookahead = flag.Duration("lookahead", 0, "the scheduler's Config.Lookahead (0: its default, 1s)")
+	jobLease  = flag.Duration("joblease", 0, "the scheduler's Config.JobLease (0: its default)")
 )
 
 func open(b *testing.B, path string) *sqlitestore.Store {
@@ -88,7 +89,7 @@ func (l *lateness) report(b *testing.B) {
 }
 
 func newScheduler(b *testing.B, st sundial.Store, l *lateness) *sundial.Scheduler {
-	s, err := sundial.New(sundial.Config{Store: st, NodeID: "bench", Executors: map[string]int{"default": 64}, Lookahead: *lookahead})
+	s, err := sundial.New(sundial.Config{Store: st, NodeID: "bench", Executors: map[string]int{"default": 64}, Lookahead: *lookahead, JobLease: *jobLease})
 	if err != nil {
 		b.Fatal(err)
 	}
