@@ -86,20 +86,27 @@ func addProcessJobs(t *testing.T, st sundial.Store, jobs int, start, end time.Ti
 			Coalesce: sundial.CoalesceAll, Overlap: sundial.OverlapQueueAll, // every fire runs
 			Retry: sundial.RetryPolicy{Attempts: 3, Backoff: 100 * time.Millisecond}})
 	}
+	if err := addJobs(st, all, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addJobs adds jobs in one call when the store has AddJobs (sqlitestore,
+// pgstore and redisstore do), else one by one.
+func addJobs(st sundial.Store, jobs []*sundial.Job, now time.Time) error {
 	ctx := context.Background()
 	if batch, ok := st.(interface {
 		AddJobs(context.Context, []*sundial.Job, sundial.ConflictPolicy, time.Time) ([]*sundial.Job, error)
 	}); ok {
-		if _, err := batch.AddJobs(ctx, all, sundial.ConflictError, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		return
+		_, err := batch.AddJobs(ctx, jobs, sundial.ConflictError, now)
+		return err
 	}
-	for _, j := range all {
-		if _, err := st.AddJob(ctx, j, sundial.ConflictError, time.Now()); err != nil {
-			t.Fatal(err)
+	for _, j := range jobs {
+		if _, err := st.AddJob(ctx, j, sundial.ConflictError, now); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // processJobID is the ID of the i-th job of Processes.
