@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ func keyOf(r *Run) runKey {
 var (
 	_ Store       = (*MemoryStore)(nil)
 	_ Notifier    = (*MemoryStore)(nil)
+	_ JobAdder    = (*MemoryStore)(nil)
 	_ RunFinisher = (*MemoryStore)(nil)
 )
 
@@ -163,17 +165,25 @@ func (m *MemoryStore) addOwnedJob(ctx context.Context, job *Job, policy Conflict
 // NextFire, and returns j, or the existing job under ConflictKeepExisting.
 func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
 	m.mu.Lock()
+	if old := m.jobs[j.ID]; old != nil && policy != ConflictReplace {
+		defer m.mu.Unlock()
+		if policy == ConflictError {
+			return nil, &conflictError{"job " + j.ID + " already exists"}
+		}
+		return m.unpack(old), nil
+	}
+	m.putNewJob(j, now)
+	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
+	return j, nil
+}
+
+// putNewJob stores j, replacing a job with its ID (whose creation time
+// and version it continues, and whose next fire it keeps when j has none
+// and the trigger is the same), and stamps it; the caller holds m.mu.
+func (m *MemoryStore) putNewJob(j *Job, now time.Time) {
 	var prev *Job
 	if old := m.jobs[j.ID]; old != nil {
 		prev = m.unpack(old)
-		switch policy {
-		case ConflictKeepExisting:
-			m.mu.Unlock()
-			return prev, nil
-		case ConflictError:
-			m.mu.Unlock()
-			return nil, &conflictError{"job " + j.ID + " already exists"}
-		}
 		m.dropJob(old)
 	}
 	j.Created, j.Updated, j.Version = now, now, 1
@@ -184,8 +194,59 @@ func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) (*Job
 		}
 	}
 	m.putJob(j)
-	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
-	return j, nil
+}
+
+// AddJobs adds jobs as AddJob does, all or nothing: it fails with a
+// *FieldError naming the first invalid job by index ("jobs[2].task"), or
+// ErrConflict under ConflictError when an ID exists, and then stores
+// nothing. Under ConflictKeepExisting the stored job is returned for an
+// ID that exists.
+func (m *MemoryStore) AddJobs(ctx context.Context, jobs []*Job, policy ConflictPolicy, now time.Time) ([]*Job, error) {
+	own := make([]*Job, len(jobs))
+	for i, job := range jobs {
+		if err := checkJob(ctx, job); err != nil {
+			return nil, indexField(i, err)
+		}
+		j := *job
+		own[i] = &j
+	}
+	out, err := m.addOwnedJobs(own, policy, now)
+	for i, j := range out {
+		if j == own[i] {
+			out[i] = j.Clone() // the store keeps none of j; the copy is the caller's
+		}
+	}
+	return out, err
+}
+
+// addOwnedJobs is AddJobs for validated jobs the caller hands over.
+func (m *MemoryStore) addOwnedJobs(jobs []*Job, policy ConflictPolicy, now time.Time) ([]*Job, error) {
+	m.mu.Lock()
+	seen := make(map[string]int, len(jobs))
+	for i, j := range jobs {
+		if k, dup := seen[j.ID]; dup {
+			m.mu.Unlock()
+			return nil, &FieldError{Field: fmt.Sprintf("jobs[%d].id", i), Problem: fmt.Sprintf("%q is also jobs[%d]", j.ID, k)}
+		}
+		seen[j.ID] = i
+		if policy == ConflictError && m.jobs[j.ID] != nil {
+			m.mu.Unlock()
+			return nil, &conflictError{fmt.Sprintf("jobs[%d]: job %s already exists", i, j.ID)}
+		}
+	}
+	out := make([]*Job, len(jobs))
+	notices := make([]Notice, 0, len(jobs))
+	for i, j := range jobs {
+		if old := m.jobs[j.ID]; old != nil && policy == ConflictKeepExisting {
+			out[i] = m.unpack(old)
+			continue
+		}
+		m.putNewJob(j, now)
+		out[i] = j
+		notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire})
+	}
+	m.unlock(notices)
+	return out, nil
 }
 
 func checkJob(ctx context.Context, job *Job) error {
