@@ -77,15 +77,22 @@ func newSundialReplica(ctx context.Context, env *Env, node string, rec *Recorder
 
 func declareSundial(ctx context.Context, s *sundial.Scheduler, env *Env) error {
 	retry := sundial.RetryPolicy{Attempts: or(env.Options.SundialRetries, 2), Backoff: time.Millisecond}
-	for i := range env.Jobs {
+	jobs := make([]*sundial.Job, env.Jobs)
+	for i := range jobs {
 		trig, err := sundial.Every(env.Every, &sundial.IntervalOptions{Start: env.First(i)})
 		if err != nil {
 			return err
 		}
-		job := &sundial.Job{ID: JobID(i), Task: sundialTask, Trigger: trig, Retry: retry}
-		if _, err := s.AddJob(ctx, job, &sundial.AddOptions{OnConflict: sundial.ConflictReplace}); err != nil {
+		jobs[i] = &sundial.Job{ID: JobID(i), Task: sundialTask, Trigger: trig, Retry: retry}
+	}
+	// One batch per 1,000 jobs: one store call each, as a service
+	// declaring its jobs on start would.
+	for len(jobs) > 0 {
+		n := min(len(jobs), 1000)
+		if _, err := s.AddJobs(ctx, jobs[:n], &sundial.AddOptions{OnConflict: sundial.ConflictReplace}); err != nil {
 			return err
 		}
+		jobs = jobs[n:]
 	}
 	return nil
 }
