@@ -56,9 +56,12 @@ func invalid(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
 }
 
-// prefixField returns err with its field path prefixed by prefix, so an
-// error from a nested value names its place in the whole input.
-func prefixField(prefix string, err error) error {
+// PrefixField returns err with its field path prefixed by prefix, so an
+// error from a nested value names its place in the whole input:
+// PrefixField("jobs[3]", err) turns a *FieldError on "task" into one on
+// "jobs[3].task". Other errors come back as they are. Stores use it to
+// name the bad job of a batch.
+func PrefixField(prefix string, err error) error {
 	var fe *FieldError
 	if !errors.As(err, &fe) {
 		return err

@@ -305,3 +305,19 @@ func parseEnum(field string, names []string, s string) (int, error) {
 func (j *Job) String() string {
 	return fmt.Sprintf("job %s (task %s)", j.ID, j.Task)
 }
+
+// Stamp sets what a store sets on a job it stores: Created, Updated and
+// Version 1 for a new job; for one replacing old, old's Created and the
+// next Version, and old's NextFire when j has none and the trigger is
+// the same (so a restart that re-declares a job keeps its schedule).
+// Every store applies the same rule through it.
+func (j *Job) Stamp(old *Job, now time.Time) {
+	j.Created, j.Updated, j.Version = now, now, 1
+	if old == nil {
+		return
+	}
+	j.Created, j.Version = old.Created, old.Version+1
+	if j.NextFire.IsZero() && sameTrigger(old.Trigger, j.Trigger) {
+		j.NextFire = old.NextFire
+	}
+}

@@ -110,17 +110,12 @@ func (s *Scheduler) addEach(ctx context.Context, prepared []*Job, policy Conflic
 	return out, nil
 }
 
-// indexField prefixes a *FieldError's field with jobs[i]; other errors
-// are wrapped with the index.
+// indexField names the job of a batch an error is about: a *FieldError's
+// field gets the prefix jobs[i], other errors are wrapped with it.
 func indexField(i int, err error) error {
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		c := *fe
-		c.Field = fmt.Sprintf("jobs[%d].%s", i, fe.Field)
-		if fe.Field == "" {
-			c.Field = fmt.Sprintf("jobs[%d]", i)
-		}
-		return &c
+	prefix := fmt.Sprintf("jobs[%d]", i)
+	if fe := (*FieldError)(nil); errors.As(err, &fe) {
+		return PrefixField(prefix, err)
 	}
-	return fmt.Errorf("jobs[%d]: %w", i, err)
+	return fmt.Errorf("%s: %w", prefix, err)
 }

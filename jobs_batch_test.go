@@ -126,3 +126,38 @@ func TestMemoryStoreAddJobs(t *testing.T) {
 		t.Fatalf("keep existing: %v %+v", err, out)
 	}
 }
+
+func TestPrefixField(t *testing.T) {
+	plain := errors.New("boom")
+	if got := sundial.PrefixField("jobs[1]", plain); got != plain {
+		t.Errorf("a plain error changed: %v", got)
+	}
+	for field, want := range map[string]string{"task": "jobs[1].task", "": "jobs[1]", "[2]": "jobs[1][2]"} {
+		err := sundial.PrefixField("jobs[1]", &sundial.FieldError{Field: field, Problem: "bad"})
+		var fe *sundial.FieldError
+		if !errors.As(err, &fe) || fe.Field != want || !errors.Is(err, sundial.ErrInvalid) {
+			t.Errorf("PrefixField(%q) = %v, want field %q", field, err, want)
+		}
+	}
+}
+
+// Stamp is the one rule every store applies to a stored job.
+func TestJobStamp(t *testing.T) {
+	trig := sundial.MustEvery(time.Minute, &sundial.IntervalOptions{Start: t0})
+	old := &sundial.Job{ID: "a", Trigger: trig, NextFire: t0, Created: t0, Version: 3}
+	j := &sundial.Job{ID: "a", Trigger: trig}
+	j.Stamp(old, t0.Add(time.Hour))
+	if !j.Created.Equal(t0) || j.Version != 4 || !j.NextFire.Equal(t0) || !j.Updated.Equal(t0.Add(time.Hour)) {
+		t.Errorf("replacing: %+v", j)
+	}
+	moved := &sundial.Job{ID: "a", Trigger: sundial.MustEvery(2*time.Minute, &sundial.IntervalOptions{Start: t0})}
+	moved.Stamp(old, t0.Add(time.Hour))
+	if !moved.NextFire.IsZero() {
+		t.Errorf("a changed trigger kept the old next fire %v", moved.NextFire)
+	}
+	fresh := &sundial.Job{ID: "b", Trigger: trig}
+	fresh.Stamp(nil, t0)
+	if fresh.Version != 1 || !fresh.Created.Equal(t0) {
+		t.Errorf("new: %+v", fresh)
+	}
+}

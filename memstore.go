@@ -186,13 +186,7 @@ func (m *MemoryStore) putNewJob(j *Job, now time.Time) {
 		prev = m.unpack(old)
 		m.dropJob(old)
 	}
-	j.Created, j.Updated, j.Version = now, now, 1
-	if prev != nil {
-		j.Created, j.Version = prev.Created, prev.Version+1
-		if j.NextFire.IsZero() && sameTrigger(prev.Trigger, j.Trigger) {
-			j.NextFire = prev.NextFire
-		}
-	}
+	j.Stamp(prev, now)
 	m.putJob(j)
 }
 

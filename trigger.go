@@ -38,7 +38,7 @@ type Trigger interface {
 func UnmarshalTrigger(data []byte) (Trigger, error) {
 	t, err := decodeTrigger(data, 0)
 	if err != nil {
-		return nil, prefixField("trigger", err)
+		return nil, PrefixField("trigger", err)
 	}
 	return t, nil
 }

@@ -194,7 +194,7 @@ func decodeCombination(kind string, data []byte, depth int) (Trigger, error) {
 	for i, raw := range w.Triggers {
 		p, err := decodeTrigger(raw, depth+1)
 		if err != nil {
-			return nil, prefixField("triggers["+strconv.Itoa(i)+"]", err)
+			return nil, PrefixField("triggers["+strconv.Itoa(i)+"]", err)
 		}
 		parts[i] = p
 	}

@@ -116,6 +116,7 @@ var (
 	_ sundial.Notifier     = (*Store)(nil)
 	_ sundial.NoticeHealth = (*Store)(nil)
 	_ sundial.RunFinisher  = (*Store)(nil)
+	_ sundial.JobAdder     = (*Store)(nil)
 	_ sundial.StoreClock   = (*Store)(nil)
 	_ sundial.EventBus     = (*Store)(nil)
 )

@@ -54,7 +54,7 @@ func (s *Store) AddJob(ctx context.Context, job *sundial.Job, policy sundial.Con
 func (s *Store) AddJobs(ctx context.Context, jobs []*sundial.Job, policy sundial.ConflictPolicy, now time.Time) ([]*sundial.Job, error) {
 	for i, j := range jobs {
 		if err := checkJob(ctx, j); err != nil {
-			return nil, prefixField(fmt.Sprintf("jobs[%d]", i), err)
+			return nil, sundial.PrefixField(fmt.Sprintf("jobs[%d]", i), err)
 		}
 	}
 	out := make([]*sundial.Job, len(jobs))
@@ -88,35 +88,11 @@ func (s *Store) AddJobs(ctx context.Context, jobs []*sundial.Job, policy sundial
 	return out, nil
 }
 
-// prefixField puts prefix before the field a *sundial.FieldError names.
-func prefixField(prefix string, err error) error {
-	var fe *sundial.FieldError
-	if errors.As(err, &fe) {
-		c := *fe
-		c.Field = prefix + "." + fe.Field
-		return &c
-	}
-	return err
-}
-
 // replaced returns a copy of job as it replaces old (nil: a new job).
 func replaced(old, job *sundial.Job, now time.Time) *sundial.Job {
 	j := job.Clone()
-	j.Created, j.Updated, j.Version = now, now, 1
-	if old != nil {
-		j.Created, j.Version = old.Created, old.Version+1
-		if j.NextFire.IsZero() && sameTrigger(old.Trigger, j.Trigger) {
-			j.NextFire = old.NextFire
-		}
-	}
+	j.Stamp(old, now)
 	return j
-}
-
-// sameTrigger reports whether two triggers have the same JSON form.
-func sameTrigger(a, b sundial.Trigger) bool {
-	x, err1 := a.MarshalJSON()
-	y, err2 := b.MarshalJSON()
-	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
 // putJob writes j whole, replacing any row with its ID; the claim columns

@@ -29,6 +29,7 @@ var (
 	_ sundial.Store       = (*Store)(nil)
 	_ sundial.Notifier    = (*Store)(nil)
 	_ sundial.RunFinisher = (*Store)(nil)
+	_ sundial.JobAdder    = (*Store)(nil)
 )
 
 // write runs fn in a write transaction and commits it. In this Store,

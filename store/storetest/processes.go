@@ -91,13 +91,11 @@ func addProcessJobs(t *testing.T, st sundial.Store, jobs int, start, end time.Ti
 	}
 }
 
-// addJobs adds jobs in one call when the store has AddJobs (sqlitestore,
-// pgstore and redisstore do), else one by one.
+// addJobs adds jobs in one call when the store is a sundial.JobAdder
+// (every store in the module is), else one by one.
 func addJobs(st sundial.Store, jobs []*sundial.Job, now time.Time) error {
 	ctx := context.Background()
-	if batch, ok := st.(interface {
-		AddJobs(context.Context, []*sundial.Job, sundial.ConflictPolicy, time.Time) ([]*sundial.Job, error)
-	}); ok {
+	if batch, ok := st.(sundial.JobAdder); ok {
 		_, err := batch.AddJobs(ctx, jobs, sundial.ConflictError, now)
 		return err
 	}
