@@ -79,31 +79,70 @@ func (w *worker) addPool(pool string, size int) {
 
 // loop claims runs and starts the due ones until ctx is done; running
 // tasks go on. Claimed runs wait in a heap by Due, without a pool slot, so
-// runs created ahead of their time cannot fill the pools.
+// runs created ahead of their time cannot fill the pools. The claim itself
+// runs beside the loop, one at a time, so a slow store call (a busy
+// writer, a checkpoint, a reconnect) never delays the start of runs the
+// worker already holds.
 func (w *worker) loop(ctx context.Context) {
-	backoff := time.Duration(0)
-	for ctx.Err() == nil {
-		w.launchDue() // what is due starts before the store is asked for more
-		n, err := w.claim(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
+	type claimed struct {
+		n   int
+		err error
+	}
+	done := make(chan claimed, 1)
+	var (
+		inFlight bool          // a claim is running
+		again    = true        // claim as soon as none is running
+		pollAt   time.Time     // when to claim again without a wake-up
+		backoff  time.Duration // after a failed claim: no claim before pollAt
+	)
+	for {
+		next := w.launchDue() // what is due starts before the store is asked for more
+		if ctx.Err() != nil {
+			break
+		}
+		polled := !w.s.clock.Now().Before(pollAt)
+		if !inFlight && (polled || again && backoff == 0) {
+			inFlight, again = true, false
+			go func() {
+				n, err := w.claim(ctx)
+				done <- claimed{n, err}
+			}()
+		}
+		var timer Timer
+		at := next
+		if !inFlight && (at.IsZero() || pollAt.Before(at)) {
+			at = pollAt
+		}
+		var tick <-chan time.Time
+		if !at.IsZero() {
+			timer = timerAt(w.s.clock, at)
+			tick = timer.C()
+		}
+		select {
+		case <-tick:
+		case <-w.s.wakeWorker:
+			again = true
+		case c := <-done:
+			inFlight = false
+			switch {
+			case c.err != nil && ctx.Err() == nil:
+				backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
+				w.s.log.Warn("claim_runs_failed", "err", c.err, "retry_in", backoff)
+				pollAt = w.s.clock.Now().Add(backoff)
+			case c.n > 0:
+				backoff, again = 0, true
+			default:
+				backoff = 0
+				pollAt = w.s.clock.Now().Add(w.s.cfg.PollInterval)
 			}
-			backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
-			w.s.log.Warn("claim_runs_failed", "err", err, "retry_in", backoff)
-			w.s.sleep(ctx, backoff, nil)
-			continue
+		case <-ctx.Done():
 		}
-		backoff = 0
-		next := w.launchDue()
-		if n > 0 {
-			continue
+		if timer != nil {
+			timer.Stop()
 		}
-		at := w.s.clock.Now().Add(w.s.cfg.PollInterval)
-		if !next.IsZero() && next.Before(at) {
-			at = next
-		}
-		w.s.sleepUntil(ctx, at, w.s.wakeWorker)
+	}
+	if inFlight { // its runs are held, for drain to give back
+		<-done
 	}
 }
 
@@ -227,15 +266,22 @@ func (w *worker) launch(a *activeRun) {
 	w.spawn([]*activeRun{a})
 }
 
-// settle frees the slots of ended runs, handing each straight to its
-// pool's next due run, then records them. It runs on the recorder's
-// goroutine, so tasks that end together never queue on w.mu.
+// release gives back the slots of ended runs, each straight to its pool's
+// next due run. It runs on the recorder's first goroutine, so tasks that
+// end together never queue on w.mu.
+func (w *worker) release(ended []*activeRun) {
+	w.freeSlots(ended)
+	for _, a := range ended {
+		a.cancel(nil)
+	}
+}
+
+// settle records ended runs, whose slots are already free, and retries
+// earlier writes that failed. It runs on the recorder's second goroutine.
 func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) {
 	if len(ended) > 0 {
-		w.freeSlots(ended)
 		ends := make([]unrecorded, len(ended))
 		for i, a := range ended {
-			a.cancel(nil)
 			ends[i] = w.plan(a.run)
 		}
 		w.recordAll(ends)

@@ -7,58 +7,92 @@ import (
 	"time"
 )
 
-// recorder settles ended runs (frees their slots, writes them to the
-// store) on one goroutine of its own, in batches, in the order they ended.
-// Tasks hand their runs over and return at once, so a burst of thousands
-// of runs due at the same instant starts as fast as goroutines can, and
-// the bookkeeping follows.
+// recorder settles ended runs in two stages, each on a goroutine of its
+// own, in the order they ended: the first frees their pool slots (handing
+// each to the next due run), the second writes their ends to the store in
+// batches. Tasks hand their runs over and return at once, so a burst of
+// thousands of runs due at the same instant starts as fast as goroutines
+// can, and a slow store write never keeps a slot busy: the pools go on
+// starting due runs while the ends of earlier ones wait to be written.
 type recorder struct {
-	mu     sync.Mutex
-	queue  []*activeRun
-	closed bool
-	wake   chan struct{}
-	done   chan struct{} // nil until started
-	clock  Clock         // times the retries of store writes
+	mu      sync.Mutex
+	queue   []*activeRun  // ended, slots not yet freed
+	freed   []*activeRun  // slots freed, ends not yet written
+	closed  bool          // close was called
+	drained bool          // closed, and every queued run freed
+	wake    chan struct{} // to the freeing goroutine
+	wakeRec chan struct{} // to the writing goroutine
+	done    chan struct{} // nil until started
+	clock   Clock         // times the retries of store writes
 }
 
-// start runs the recorder until close. settle handles each batch (and
-// is called with none when a retry falls due, or to flush every retry at
-// once on close); it returns how soon it wants to be called again to
-// retry a store write, zero for no retry.
-func (rc *recorder) start(clock Clock, settle func(batch []*activeRun, flush bool) time.Duration) {
+// start runs the recorder until close. free frees a batch's slots; settle
+// writes each batch (and is called with none when a retry falls due, or
+// to flush every retry at once on close) and returns how soon it wants to
+// be called again to retry a store write, zero for no retry.
+func (rc *recorder) start(clock Clock, free func(batch []*activeRun), settle func(batch []*activeRun, flush bool) time.Duration) {
 	rc.clock = clock
 	rc.wake = make(chan struct{}, 1)
+	rc.wakeRec = make(chan struct{}, 1)
 	rc.done = make(chan struct{})
-	go rc.loop(settle)
+	go rc.freeLoop(free)
+	go rc.recordLoop(settle)
 }
 
-func (rc *recorder) loop(settle func(batch []*activeRun, flush bool) time.Duration) {
-	defer close(rc.done)
+func (rc *recorder) freeLoop(free func(batch []*activeRun)) {
 	var batch []*activeRun
 	for {
 		rc.mu.Lock()
 		batch, rc.queue = rc.queue, batch[:0]
 		closed := rc.closed
 		rc.mu.Unlock()
-		retryIn := settle(batch, closed)
+		if len(batch) > 0 {
+			free(batch)
+			rc.mu.Lock()
+			rc.freed = append(rc.freed, batch...)
+			rc.mu.Unlock()
+			clear(batch)
+			wake(rc.wakeRec)
+			continue
+		}
+		if closed {
+			rc.mu.Lock()
+			rc.drained = true
+			rc.mu.Unlock()
+			wake(rc.wakeRec)
+			return
+		}
+		<-rc.wake
+	}
+}
+
+func (rc *recorder) recordLoop(settle func(batch []*activeRun, flush bool) time.Duration) {
+	defer close(rc.done)
+	var batch []*activeRun
+	for {
+		rc.mu.Lock()
+		batch, rc.freed = rc.freed, batch[:0]
+		drained := rc.drained
+		rc.mu.Unlock()
+		retryIn := settle(batch, drained)
 		if len(batch) > 0 {
 			clear(batch)
 			continue
 		}
 		switch {
-		case retryIn > 0 && closed:
+		case retryIn > 0 && drained:
 			time.Sleep(50 * time.Millisecond) // flushing on shutdown, in real time: tries are bounded
 		case retryIn > 0:
 			t := rc.clock.NewTimer(retryIn)
 			select {
-			case <-rc.wake:
+			case <-rc.wakeRec:
 			case <-t.C():
 			}
 			t.Stop()
-		case closed:
+		case drained:
 			return
 		default:
-			<-rc.wake
+			<-rc.wakeRec
 		}
 	}
 }
