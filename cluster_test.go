@@ -380,9 +380,11 @@ func TestEventsFollowDemand(t *testing.T) {
 	}
 }
 
-// On a store shared by several nodes a worker claims ahead only a little
-// more than its pools can run (two runs per slot), so the runs of the
-// next second stay pending for the other nodes.
+// On a store shared by several nodes a worker claims only the runs due
+// within 50 ms, and no more than its pools can run (two runs per slot),
+// so the runs of the next second stay pending for the other nodes, and a
+// node killed takes with it only the runs it was about to start. Alone on
+// its store it claims a whole Lookahead of runs at once.
 func TestSharedStoreClaimsLittleAhead(t *testing.T) {
 	for _, shared := range []bool{true, false} {
 		clock := sundialtest.NewClock(t0)
@@ -392,32 +394,43 @@ func TestSharedStoreClaimsLittleAhead(t *testing.T) {
 			st = sharedStore{MemoryStore: mem, bus: &memBus{}, now: clock.Now}
 		}
 		s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", Executors: map[string]int{"default": 1}})
+		due := t0.Add(500 * time.Millisecond)
 		for i := range 10 {
-			j := &sundial.Job{ID: fmt.Sprintf("soon-%d", i), Task: "noop", Trigger: sundial.MustAt(t0.Add(500*time.Millisecond), nil)}
+			j := &sundial.Job{ID: fmt.Sprintf("soon-%d", i), Task: "noop", Trigger: sundial.MustAt(due, nil)}
 			if _, err := s.AddJob(context.Background(), j, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		want := 2
-		if !shared {
-			want = 10
-		}
-		deadline := time.Now().Add(wait)
-		for {
-			running, err := mem.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}})
+		running := func() int {
+			runs, err := mem.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(running) >= want {
-				if len(running) != want {
-					t.Errorf("shared=%v: %d runs claimed ahead, want %d", shared, len(running), want)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("shared=%v: %d runs claimed ahead after %v, want %d", shared, len(running), wait, want)
-			}
-			time.Sleep(time.Millisecond)
+			return len(runs)
 		}
+		waitRunning := func(want int) {
+			deadline := time.Now().Add(wait)
+			for running() < want {
+				if time.Now().After(deadline) {
+					t.Fatalf("shared=%v: %d runs claimed after %v, want %d", shared, running(), wait, want)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // a claim of more would show now
+			if n := running(); n != want {
+				t.Errorf("shared=%v: %d runs claimed, want %d", shared, n, want)
+			}
+		}
+		if !shared {
+			waitRunning(10)
+			continue
+		}
+		clock.Advance(400 * time.Millisecond) // 100 ms before the runs are due
+		time.Sleep(20 * time.Millisecond)
+		if n := running(); n != 0 {
+			t.Errorf("shared: %d runs claimed 100 ms before their Due, want 0", n)
+		}
+		clock.Advance(60 * time.Millisecond) // 40 ms before
+		waitRunning(2)
 	}
 }

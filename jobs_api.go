@@ -360,6 +360,7 @@ func (s *Scheduler) submitted(runs []*Run) {
 	for _, r := range runs {
 		s.emit(Event{Type: EventJobSubmitted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
 	}
+	s.worker.expectRuns(runs)
 	if len(runs) > 0 {
 		wake(s.wakeWorker)
 	}

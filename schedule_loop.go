@@ -130,6 +130,7 @@ func (s *Scheduler) fireEvents(results []CommitResult) {
 			switch {
 			case r.State == RunPending:
 				typ, created = EventJobSubmitted, true
+				s.worker.expect(r.Due)
 			case r.State == RunMissed:
 				typ = EventJobMissed
 			case r.Reason == ReasonMaxInstances:

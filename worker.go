@@ -33,6 +33,16 @@ type worker struct {
 	rec     recorder
 	later   []unrecorded // runs whose recording failed, for the recorder to retry
 	window  int          // claimWindow or sharedClaimWindow
+
+	// On a shared store (worker_expect.go): claims reach only ahead past
+	// now, and the worker comes back for the runs it expects.
+	shared    bool
+	ahead     time.Duration // how far past now a claim reaches
+	expMu     sync.Mutex
+	expected  dueSet
+	lookUntil time.Time     // claim every ahead until then (a node created runs)
+	lastClaim time.Time     // when the last claim began
+	rethink   chan struct{} // when to claim next changed
 }
 
 // claimWindow is how many runs per pool slot the worker may hold claimed
@@ -58,9 +68,10 @@ type activeRun struct {
 
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, sizes: map[string]int{}, busy: map[string]int{}, claimed: map[string]int{},
-		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}, window: claimWindow}
+		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}, window: claimWindow,
+		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	if _, shared := s.store.(StoreClock); shared {
-		w.window = sharedClaimWindow
+		w.window, w.shared, w.ahead = sharedClaimWindow, true, min(s.cfg.Lookahead, sharedClaimAhead)
 	}
 	for pool, size := range s.cfg.Executors {
 		w.addPool(pool, size)
@@ -100,7 +111,11 @@ func (w *worker) loop(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
-		polled := !w.s.clock.Now().Before(pollAt)
+		claimAt := pollAt
+		if e := w.nextClaim(); !e.IsZero() && e.Before(claimAt) && backoff == 0 {
+			claimAt = e
+		}
+		polled := !w.s.clock.Now().Before(claimAt)
 		if !inFlight && (polled || again && backoff == 0) {
 			inFlight, again = true, false
 			go func() {
@@ -110,8 +125,8 @@ func (w *worker) loop(ctx context.Context) {
 		}
 		var timer Timer
 		at := next
-		if !inFlight && (at.IsZero() || pollAt.Before(at)) {
-			at = pollAt
+		if !inFlight && (at.IsZero() || claimAt.Before(at)) {
+			at = claimAt
 		}
 		var tick <-chan time.Time
 		if !at.IsZero() {
@@ -122,6 +137,7 @@ func (w *worker) loop(ctx context.Context) {
 		case <-tick:
 		case <-w.s.wakeWorker:
 			again = true
+		case <-w.rethink:
 		case c := <-done:
 			inFlight = false
 			switch {
@@ -133,7 +149,7 @@ func (w *worker) loop(ctx context.Context) {
 				backoff, again = 0, true
 			default:
 				backoff = 0
-				pollAt = w.s.clock.Now().Add(w.s.cfg.PollInterval)
+				pollAt = w.s.clock.Now().Add(w.pollEvery())
 			}
 		case <-ctx.Done():
 		}
@@ -146,14 +162,31 @@ func (w *worker) loop(ctx context.Context) {
 	}
 }
 
+// pollEvery is how long the loop waits to claim again when nothing wakes
+// it. A claim on a shared store reaches only w.ahead past now, so the
+// runs it does not expect (pending when the node started, or created by
+// a node that died before claiming them) wait at most a quarter
+// Lookahead past their Due.
+func (w *worker) pollEvery() time.Duration {
+	if w.shared {
+		return min(w.s.cfg.PollInterval, w.s.cfg.Lookahead/4)
+	}
+	return w.s.cfg.PollInterval
+}
+
 // claim takes pending runs while the pools' claim windows have room.
 func (w *worker) claim(ctx context.Context) (int, error) {
+	now := w.s.clock.Now()
+	horizon := now.Add(w.ahead)
+	looked := w.claiming(now, horizon)
 	free := w.free()
-	if len(free) == 0 {
+	if len(free) == 0 { // a slot freed wakes the loop to claim again
 		return 0, nil
 	}
-	now := w.s.clock.Now()
-	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: now.Add(w.s.cfg.Lookahead), Limit: free})
+	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: horizon, Limit: free})
+	if err != nil {
+		w.expect(looked...)
+	}
 	w.mu.Lock()
 	for _, r := range runs {
 		w.hold(r)

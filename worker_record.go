@@ -182,6 +182,9 @@ func (w *worker) recorded(u unrecorded, err error) {
 	case err == nil:
 		w.forget(r, true)
 		w.report(r, u.retry)
+		if u.retry != nil {
+			w.expect(u.retry.Due)
+		}
 	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
 		w.forget(r, false)
 		w.s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "attempts", u.attempts+1, "err", err)

@@ -3,8 +3,8 @@
 //
 //	cd bench && go test -run XXX -bench . -benchtime 1x ./sqlitebench
 //
-// BenchmarkFires runs jobs firing every second, phases spread over the
-// second, for -span (default 20 s) and reports fires/s, fires not run in
+// BenchmarkFires runs jobs firing every second (-jobs, default 1,000,
+// 2,000 and 5,000), phases spread over the second, for -span (default 20 s) and reports fires/s, fires not run in
 // the window, and lateness; BenchmarkRestart times a scheduler's Start
 // over a file holding 100,000 jobs due now, and until the last of them
 // starts; BenchmarkIdleMemory reports the process heap over files holding
@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +32,21 @@ var (
 	span      = flag.Duration("span", 20*time.Second, "BenchmarkFires: the measured window")
 	lookahead = flag.Duration("lookahead", 0, "the scheduler's Config.Lookahead (0: its default, 1s)")
 	jobLease  = flag.Duration("joblease", 0, "the scheduler's Config.JobLease (0: its default)")
+	jobCounts = flag.String("jobs", "1000,2000,5000", "BenchmarkFires: the numbers of jobs firing every second, comma-separated")
 )
+
+// counts parses -jobs.
+func counts(b *testing.B) []int {
+	var out []int
+	for _, f := range strings.Split(*jobCounts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("-jobs: %q is not a positive number of jobs", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 func open(b *testing.B, path string) *sqlitestore.Store {
 	st, err := sqlitestore.New(context.Background(), sqlitestore.Config{Path: path})
@@ -100,7 +116,7 @@ func newScheduler(b *testing.B, st sundial.Store, l *lateness) *sundial.Schedule
 }
 
 func BenchmarkFires(b *testing.B) {
-	for _, jobs := range []int{1000, 2000, 5000} {
+	for _, jobs := range counts(b) {
 		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {
 			st := open(b, filepath.Join(b.TempDir(), "fires.db"))
 			defer st.Close()

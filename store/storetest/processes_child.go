@@ -58,6 +58,10 @@ func childConfig(store sundial.Store, node string) sundial.Config {
 
 func runChild(open func(ctx context.Context) (sundial.Store, error)) error {
 	ctx := context.Background()
+	// First, so a SIGTERM that comes while the child starts still ends it
+	// through Shutdown, not by the signal's default action.
+	term, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
 	until, err := time.Parse(time.RFC3339Nano, os.Getenv(untilVar))
 	if err != nil {
 		return err
@@ -82,11 +86,13 @@ func runChild(open func(ctx context.Context) (sundial.Store, error)) error {
 	if err := s.Handle(recordTask, recordingTask(out, node)); err != nil {
 		return err
 	}
+	began := time.Now()
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	term, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
-	defer stop()
+	if d := time.Since(began); d > time.Second {
+		fmt.Fprintf(os.Stderr, "%s: Start took %v\n", node, d)
+	}
 	select {
 	case <-term.Done():
 	case <-time.After(time.Until(until)):
