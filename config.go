@@ -36,7 +36,10 @@ type Config struct {
 	MisfireGrace time.Duration
 	// Lookahead lets the schedule loop create runs this long before they
 	// are due, so store round trips do not show up as lateness. Zero means
-	// 1s.
+	// 1s. Alone on its store the worker claims runs a Lookahead ahead too;
+	// on a store shared by several nodes (a StoreClock) it claims them
+	// only 50 ms (or the Lookahead, if shorter) before they are due, so a
+	// node that dies holds no more than the runs it was about to start.
 	Lookahead time.Duration
 	// ClaimBatch bounds the jobs claimed per round. Zero means 1,000.
 	ClaimBatch int
