@@ -218,11 +218,10 @@ func (s *Scheduler) notice(n Notice) {
 	switch n.Kind {
 	case NoticeJobsChanged:
 		wake(s.wakeSchedule)
-	case NoticeRunsCreated:
-		s.worker.noticed(s.clock.Now())
-		wake(s.wakeWorker)
-	case NoticeRunFinished:
-		wake(s.wakeWorker)
+	case NoticeRunsCreated, NoticeRunFinished:
+		if !s.worker.noticed(s.clock.Now()) {
+			wake(s.wakeWorker)
+		}
 	}
 }
 

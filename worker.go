@@ -72,6 +72,7 @@ func newWorker(s *Scheduler) *worker {
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	if _, shared := s.store.(StoreClock); shared {
 		w.window, w.shared, w.ahead = sharedClaimWindow, true, min(s.cfg.Lookahead, sharedClaimAhead)
+		w.expected.grain = max(w.ahead/2, time.Millisecond)
 	}
 	for pool, size := range s.cfg.Executors {
 		w.addPool(pool, size)
@@ -96,8 +97,8 @@ func (w *worker) addPool(pool string, size int) {
 // worker already holds.
 func (w *worker) loop(ctx context.Context) {
 	type claimed struct {
-		n   int
-		err error
+		full bool // the claim took all it could: more may be waiting
+		err  error
 	}
 	done := make(chan claimed, 1)
 	var (
@@ -119,8 +120,8 @@ func (w *worker) loop(ctx context.Context) {
 		if !inFlight && (polled || again && backoff == 0) {
 			inFlight, again = true, false
 			go func() {
-				n, err := w.claim(ctx)
-				done <- claimed{n, err}
+				full, err := w.claim(ctx)
+				done <- claimed{full, err}
 			}()
 		}
 		var timer Timer
@@ -145,7 +146,7 @@ func (w *worker) loop(ctx context.Context) {
 				backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
 				w.s.log.Warn("claim_runs_failed", "err", c.err, "retry_in", backoff)
 				pollAt = w.s.clock.Now().Add(backoff)
-			case c.n > 0:
+			case c.full:
 				backoff, again = 0, true
 			default:
 				backoff = 0
@@ -174,14 +175,15 @@ func (w *worker) pollEvery() time.Duration {
 	return w.s.cfg.PollInterval
 }
 
-// claim takes pending runs while the pools' claim windows have room.
-func (w *worker) claim(ctx context.Context) (int, error) {
+// claim takes pending runs while the pools' claim windows have room, and
+// reports whether it took as many as it asked for (more may be waiting).
+func (w *worker) claim(ctx context.Context) (bool, error) {
 	now := w.s.clock.Now()
 	horizon := now.Add(w.ahead)
 	looked := w.claiming(now, horizon)
 	free := w.free()
 	if len(free) == 0 { // a slot freed wakes the loop to claim again
-		return 0, nil
+		return false, nil
 	}
 	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: horizon, Limit: free})
 	if err != nil {
@@ -192,7 +194,11 @@ func (w *worker) claim(ctx context.Context) (int, error) {
 		w.hold(r)
 	}
 	w.mu.Unlock()
-	return len(runs), err
+	asked := 0
+	for _, n := range free {
+		asked += n
+	}
+	return len(runs) >= asked, err
 }
 
 func (w *worker) free() map[string]int {

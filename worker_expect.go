@@ -18,14 +18,15 @@ import (
 // look every quarter Lookahead after another node says it created some.
 const sharedClaimAhead = 50 * time.Millisecond
 
-// expectGrain is how finely expected due times are kept: runs due within
-// one grain are claimed together.
-const expectGrain = 5 * time.Millisecond
-
-// dueSet is a min-heap of due times in expectGrain steps, each once.
+// dueSet is a min-heap of due times in steps of grain, each once. The
+// worker's grain is half its reach (w.ahead): the runs due within one
+// grain are claimed together, between half a reach and a reach before
+// they are due, so claims come at most every grain however many runs
+// fall due.
 type dueSet struct {
-	h   grainHeap
-	has map[int64]bool
+	grain time.Duration
+	h     grainHeap
+	has   map[int64]bool
 }
 
 type grainHeap []int64
@@ -44,7 +45,7 @@ func (h *grainHeap) Pop() any {
 // add keeps t (rounded up to its grain, so a claim whose horizon reaches
 // the grain reaches t) and reports whether it is now the earliest.
 func (d *dueSet) add(t time.Time) bool {
-	g := (t.UnixNano() + int64(expectGrain) - 1) / int64(expectGrain)
+	g := (t.UnixNano() + int64(d.grain) - 1) / int64(d.grain)
 	if d.has[g] {
 		return false
 	}
@@ -61,7 +62,7 @@ func (d *dueSet) first() time.Time {
 	if len(d.h) == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, d.h[0]*int64(expectGrain))
+	return time.Unix(0, d.h[0]*int64(d.grain))
 }
 
 // dropThrough forgets the times at or before t and returns them.
@@ -130,15 +131,20 @@ func (w *worker) claiming(now, horizon time.Time) []time.Time {
 	return w.expected.dropThrough(horizon)
 }
 
-// noticed handles word that a node created runs (this one or another):
-// they may fall due any time within a Lookahead. Their creator expects
-// them, but the other nodes do not know their times, so for a Lookahead
-// the worker claims every w.ahead: any node may take the runs due next,
-// which spreads the work, and the runs of a creator that died before
-// claiming them start on time.
-func (w *worker) noticed(now time.Time) {
+// noticed handles word that a node created runs (this one or another),
+// or ended one: runs may fall due any time within a Lookahead, or have
+// waited for the slot that freed. Their creator expects them, but the
+// other nodes do not know their times, so for a Lookahead the worker
+// claims every w.ahead: any node may take the runs due next, which
+// spreads the work, and the runs of a creator that died before claiming
+// them start on time. On a shared store this replaces claiming at once
+// on every notice: at thousands of fires a second, notices come from
+// every commit of every node, and each would cost every node a claim.
+// It reports whether it did so; false means the worker is alone on its
+// store and claims at once.
+func (w *worker) noticed(now time.Time) bool {
 	if !w.shared {
-		return
+		return false
 	}
 	w.expMu.Lock()
 	if until := now.Add(w.s.cfg.Lookahead); until.After(w.lookUntil) {
@@ -146,4 +152,5 @@ func (w *worker) noticed(now time.Time) {
 	}
 	w.expMu.Unlock()
 	wake(w.rethink)
+	return true
 }
