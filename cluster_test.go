@@ -455,7 +455,9 @@ func TestSharedStoreWorkerLooksAfterNotice(t *testing.T) {
 	// Six timers when both sleep: each node's heartbeat and event
 	// publisher, a's schedule loop and b's worker loop.
 	e := started.AdvanceUntil(t, clock, 6, 10*time.Millisecond, sundial.EventRunStarted, wait)
-	if late := e.Run.Started.Sub(due); late < 0 || late > 60*time.Millisecond {
-		t.Errorf("the run started %v after its Due, want within 60 ms", late)
+	// Looks every 50 ms start it within a step or two of its Due; the
+	// bound leaves room for a busy machine, and a poll would be 500 ms late.
+	if late := e.Run.Started.Sub(due); late < 0 || late > 200*time.Millisecond {
+		t.Errorf("the run started %v after its Due, want within 200 ms", late)
 	}
 }
