@@ -434,30 +434,3 @@ func TestSharedStoreClaimsLittleAhead(t *testing.T) {
 		waitRunning(2)
 	}
 }
-
-// On a shared store a worker learns of the runs other nodes created only
-// through notices, without their times: it then claims every 50 ms for a
-// Lookahead, so a run it did not create starts on time, not at its next
-// poll (here a second apart).
-func TestSharedStoreWorkerLooksAfterNotice(t *testing.T) {
-	clock := sundialtest.NewClock(t0)
-	mem := sundial.NewMemoryStore(sundial.MemoryConfig{})
-	bus := &memBus{}
-	st := sharedStore{MemoryStore: mem, bus: bus, now: clock.Now}
-	a := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "a", Role: sundial.RoleScheduler})
-	b := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "b", Role: sundial.RoleWorker,
-		Lookahead: 4 * time.Second, PollInterval: 10 * time.Second}) // polls every 1 s
-	started := sundialtest.Record(t, b, sundial.EventRunStarted)
-	due := t0.Add(2500 * time.Millisecond) // a creates it at 1.5 s; b polls at whole seconds
-	if _, err := a.AddJob(context.Background(), &sundial.Job{ID: "elsewhere", Task: "noop", Trigger: sundial.MustAt(due, nil)}, nil); err != nil {
-		t.Fatal(err)
-	}
-	// Six timers when both sleep: each node's heartbeat and event
-	// publisher, a's schedule loop and b's worker loop.
-	e := started.AdvanceUntil(t, clock, 6, 10*time.Millisecond, sundial.EventRunStarted, wait)
-	// Looks every 50 ms start it within a step or two of its Due; the
-	// bound leaves room for a busy machine, and a poll would be 500 ms late.
-	if late := e.Run.Started.Sub(due); late < 0 || late > 200*time.Millisecond {
-		t.Errorf("the run started %v after its Due, want within 200 ms", late)
-	}
-}
