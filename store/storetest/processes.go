@@ -31,7 +31,10 @@ type ProcessesConfig struct {
 // binary, started again as children, which must call ProcessesChild first
 // thing in TestMain. 200 jobs fire every second for 15 s, each run taking
 // 50 to 300 ms. Five seconds in, once it holds runs it cannot have
-// finished, node-1 is SIGKILLed; five seconds later it starts again. When
+// finished, a node is SIGKILLed (the first seen holding such a run: on a
+// shared store the node that created a second's runs usually runs them,
+// so which one that is depends on the race for the jobs); five seconds
+// later it starts again. When
 // every run has ended, the processes are stopped (SIGTERM). Afterwards, by
 // the store's history and by the record the tasks wrote (a file per
 // process, a line flushed per run started):
@@ -58,10 +61,11 @@ func Processes(t *testing.T, cfg ProcessesConfig) {
 	c.spawn("node-1", "node-1.txt")
 	c.spawn("node-2", "node-2.txt")
 	time.Sleep(time.Until(start.Add(5 * time.Second))) // the test's schedule, in real time
-	waitMidRun(t, cfg.Store, "node-1")
-	c.kill("node-1")
-	time.Sleep(5 * time.Second) // node-1 stays dead past its heartbeat TTL
-	c.spawn("node-1", "node-1-restarted.txt")
+	victim := waitMidRun(t, cfg.Store)
+	c.kill(victim)
+	t.Logf("%s SIGKILLed mid-run", victim)
+	time.Sleep(5 * time.Second) // the victim stays dead past its heartbeat TTL
+	c.spawn(victim, victim+"-restarted.txt")
 	waitSettled(t, cfg.Store, end, jobs*window)
 	c.stop()
 	if t.Failed() {
@@ -191,12 +195,12 @@ func waitSettled(t *testing.T, st sundial.Store, end time.Time, want int) {
 	t.Error("the runs did not settle within a minute of the last fire")
 }
 
-// waitMidRun waits until node holds a run that it cannot have finished:
-// one claimed ahead of its time, or whose task began (at its claim or its
-// due time, whichever is later) less than 40 ms ago: a task takes 50 ms
-// at least. The nodes race for each second's runs, and the kill must
-// catch some.
-func waitMidRun(t *testing.T, st sundial.Store, node string) {
+// waitMidRun waits until a node holds a run that it cannot have
+// finished: one claimed ahead of its time, or whose task began (at its
+// claim or its due time, whichever is later) less than 40 ms ago: a task
+// takes 50 ms at least. It returns that node. The nodes race for each
+// second's runs, and the kill must catch some.
+func waitMidRun(t *testing.T, st sundial.Store) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		runs, err := st.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}, Limit: 1000})
@@ -208,11 +212,12 @@ func waitMidRun(t *testing.T, st sundial.Store, node string) {
 			if r.Due.After(began) {
 				began = r.Due
 			}
-			if r.Node == node && time.Since(began) < 40*time.Millisecond {
-				return
+			if time.Since(began) < 40*time.Millisecond {
+				return r.Node
 			}
 		}
 		time.Sleep(5 * time.Millisecond) // the children run in real time
 	}
-	t.Fatalf("%s ran nothing for 20 s", node)
+	t.Fatal("no node ran anything for 20 s")
+	return ""
 }
