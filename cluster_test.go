@@ -434,3 +434,23 @@ func TestSharedStoreClaimsLittleAhead(t *testing.T) {
 		waitRunning(2)
 	}
 }
+
+// A scheduler looks for lost nodes when another node's heartbeat expires,
+// not only at its own next heartbeat, so a dead node's runs are recovered
+// one TTL after its last heartbeat.
+func TestRecoversAtPeerExpiry(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	mem := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	if _, err := mem.Heartbeat(context.Background(), sundial.NodeInfo{ID: "dead", TTL: 3 * time.Second}, t0); err != nil {
+		t.Fatal(err)
+	}
+	s := startOn(t, sundial.Config{Store: mem, Clock: clock, NodeID: "n1", HeartbeatInterval: 2 * time.Second, HeartbeatTTL: 10 * time.Second})
+	lost := sundialtest.Record(t, s, sundial.EventNodeLost)
+	clock.WaitForTimers(3, wait)           // the schedule, worker and heartbeat loops sleep
+	clock.Advance(2 * time.Second)         // n1 heartbeats; dead's heartbeat expires at 3 s
+	clock.WaitForTimers(3, wait)           // n1's heartbeat loop sleeps again
+	clock.Advance(1500 * time.Millisecond) // 3.5 s: before n1's next heartbeat, at 4 s
+	if e := lost.Wait(t, sundial.EventNodeLost, wait); e.Subject != "dead" || e.Time.After(t0.Add(3500*time.Millisecond)) {
+		t.Errorf("node lost event %+v, want dead's by 3.5 s", e)
+	}
+}

@@ -5,27 +5,64 @@ import (
 	"time"
 )
 
-// heartbeatLoop heartbeats and recovers lost nodes' runs until ctx is done.
+// heartbeatLoop heartbeats and recovers lost nodes' runs until ctx is
+// done. Besides its own heartbeats, it wakes when the store says another
+// node's heartbeat expires, so a dead node's runs are recovered one TTL
+// after its last heartbeat, not up to a HeartbeatInterval later.
 func (s *Scheduler) heartbeatLoop(ctx context.Context) {
-	var pruned time.Time
+	var pruned, peer time.Time
+	beat := s.clock.Now().Add(s.cfg.HeartbeatInterval)
 	for {
-		s.sleep(ctx, s.cfg.HeartbeatInterval, nil)
+		at := beat
+		if !peer.IsZero() && peer.Before(at) {
+			at = peer
+		}
+		s.sleepUntil(ctx, at, nil)
 		if ctx.Err() != nil {
 			return
 		}
+		now := s.clock.Now()
+		if now.Before(beat) { // a peer's heartbeat expired
+			peer = time.Time{}
+			s.recoverRuns(ctx)
+			continue
+		}
+		beat = now.Add(s.cfg.HeartbeatInterval)
 		if err := s.syncClock(ctx, 1); err != nil {
 			s.log.Warn("store_clock_failed", "err", err)
 		}
-		if err := s.heartbeat(ctx); err != nil {
+		expiry, err := s.heartbeat(ctx)
+		if err != nil {
 			s.log.Warn("heartbeat_failed", "err", err)
 			continue
 		}
 		s.recoverRuns(ctx)
+		peer = s.peerCheck(expiry)
 		if now := s.clock.Now(); s.cfg.Retention != (Retention{}) && now.Sub(pruned) >= s.cfg.PruneInterval {
 			pruned = now
 			s.prune(ctx, now)
 		}
 	}
+}
+
+// peerCheck returns when to look for lost nodes given the earliest
+// expiry of another node's heartbeat: just after it, but no sooner than
+// a tenth of a HeartbeatInterval from now, so a peer that expired by this
+// node's clock but not yet by the store's is looked at again shortly
+// rather than in a busy loop. Zero means no look before the next beat.
+func (s *Scheduler) peerCheck(expiry time.Time) time.Time {
+	if expiry.IsZero() {
+		return expiry
+	}
+	return latest(expiry.Add(time.Millisecond), s.clock.Now().Add(s.cfg.HeartbeatInterval/10))
+}
+
+// latest returns the later of two times.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // prune applies Config.Retention to the store's history.
@@ -45,7 +82,7 @@ func (s *Scheduler) prune(ctx context.Context, now time.Time) {
 // so long that the store may soon count the node lost, it cancels every
 // running task first, so a partitioned node stops before its work passes
 // to another.
-func (s *Scheduler) heartbeat(ctx context.Context) error {
+func (s *Scheduler) heartbeat(ctx context.Context) (peerExpiry time.Time, err error) {
 	now := s.clock.Now()
 	hb, err := s.store.Heartbeat(ctx, NodeInfo{ID: s.cfg.NodeID, Role: s.cfg.Role, Started: s.started,
 		TTL: s.cfg.HeartbeatTTL, Running: s.worker.runningIDs()}, now)
@@ -59,7 +96,7 @@ func (s *Scheduler) heartbeat(ctx context.Context) error {
 		if !last.IsZero() && now.Sub(last) >= s.cfg.HeartbeatTTL-s.cfg.HeartbeatInterval {
 			s.worker.cancelAll(errLostStore)
 		}
-		return err
+		return time.Time{}, err
 	}
 	for _, id := range hb.Cancel {
 		s.worker.cancelRun(id, errCancelled)
@@ -68,7 +105,7 @@ func (s *Scheduler) heartbeat(ctx context.Context) error {
 		s.orphansSeen = now
 		s.releaseOrphans(ctx, now)
 	}
-	return nil
+	return hb.PeerExpiry, nil
 }
 
 // releaseOrphans gives back the runs the store counts as running on this

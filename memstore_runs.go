@@ -358,6 +358,11 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, node NodeInfo, now time.Tim
 	defer m.mu.Unlock()
 	m.nodes[node.ID] = now.Add(ttl)
 	var hb Heartbeat
+	for id, expires := range m.nodes {
+		if id != node.ID && (hb.PeerExpiry.IsZero() || expires.Before(hb.PeerExpiry)) {
+			hb.PeerExpiry = expires
+		}
+	}
 	for _, id := range node.Running {
 		mr := m.runs[id]
 		if mr == nil || mr.run.State != RunRunning || mr.run.Node != node.ID || mr.cancel {

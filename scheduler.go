@@ -107,7 +107,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.started = s.clock.Now()
 	s.mu.Unlock()
 	if s.cfg.Role != RoleClient {
-		if err := s.heartbeat(ctx); err != nil {
+		if _, err := s.heartbeat(ctx); err != nil {
 			s.mu.Lock()
 			s.state = stateNew
 			s.mu.Unlock()

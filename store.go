@@ -199,6 +199,12 @@ type NodeInfo struct {
 // Heartbeat is a store's answer to a node's heartbeat.
 type Heartbeat struct {
 	Cancel []string // runs the node must cancel
+	// PeerExpiry is the earliest time another node's heartbeat expires,
+	// zero if no other node heartbeats (or the store does not say). The
+	// scheduler looks for lost nodes then, not only at its own next
+	// heartbeat, so a dead node's runs are recovered as soon as its
+	// heartbeat TTL has passed.
+	PeerExpiry time.Time
 }
 
 // Recovery reports what RecoverRuns did.

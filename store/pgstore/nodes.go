@@ -51,6 +51,14 @@ func (s *Store) Heartbeat(ctx context.Context, node sundial.NodeInfo, now time.T
 			hb.Cancel, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			return err
 		})
+		b.Queue(s.sql(`SELECT min(expires) FROM {schema}.nodes WHERE id <> $1`), node.ID).QueryRow(func(row pgx.Row) error {
+			var peer *int64
+			if err := row.Scan(&peer); err != nil {
+				return err
+			}
+			hb.PeerExpiry = fromNullNs(peer)
+			return nil
+		})
 	})
 	return hb, err
 }

@@ -35,10 +35,13 @@ func (s *Store) Heartbeat(ctx context.Context, node sundial.NodeInfo, now time.T
 		return sundial.Heartbeat{}, err
 	}
 	res := list(v)
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return sundial.Heartbeat{}, corrupt("heartbeat: unexpected reply")
 	}
 	var hb sundial.Heartbeat
+	if hb.PeerExpiry, err = fromMicros(str(res[2])); err != nil {
+		return sundial.Heartbeat{}, err
+	}
 	for _, id := range list(res[0]) {
 		hb.Cancel = append(hb.Cancel, str(id))
 	}

@@ -35,8 +35,10 @@ func (s *Store) Heartbeat(ctx context.Context, node sundial.NodeInfo, now time.T
 		if err != nil {
 			return err
 		}
-		hb.Cancel, err = toCancel(ctx, tx, node)
-		return err
+		if hb.Cancel, err = toCancel(ctx, tx, node); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT min(expires) FROM nodes WHERE id <> ?`, node.ID).Scan(timeScan{&hb.PeerExpiry})
 	})
 	return hb, err
 }

@@ -53,3 +53,29 @@ func testRecovery(t *testing.T, newStore NewStore) {
 		t.Errorf("recovery reported twice: %+v", rec)
 	}
 }
+
+// testPeerExpiry checks that a heartbeat's answer names the earliest
+// expiry of another node's heartbeat (none when the node is alone), so a
+// scheduler looks for lost nodes right when one may be lost.
+func testPeerExpiry(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	beat := func(node string, ttl time.Duration, at time.Time) time.Time {
+		t.Helper()
+		hb, err := s.Heartbeat(ctx, sundial.NodeInfo{ID: node, TTL: ttl}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hb.PeerExpiry
+	}
+	if got := beat("a", 10*time.Second, base); !got.IsZero() {
+		t.Errorf("a alone: peer expiry %v, want none", got)
+	}
+	if got, want := beat("b", 5*time.Second, base.Add(time.Second)), base.Add(10*time.Second); !got.Equal(want) {
+		t.Errorf("b beside a: peer expiry %v, want a's, %v", got, want)
+	}
+	beat("c", 20*time.Second, base.Add(time.Second))
+	if got, want := beat("a", 10*time.Second, base.Add(2*time.Second)), base.Add(6*time.Second); !got.Equal(want) {
+		t.Errorf("a beside b and c: peer expiry %v, want b's, %v", got, want)
+	}
+}

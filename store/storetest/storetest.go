@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Claims", func(t *testing.T) { testClaims(t, newStore) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, newStore) })
 	t.Run("Recovery", func(t *testing.T) { testRecovery(t, newStore) })
+	t.Run("PeerExpiry", func(t *testing.T) { testPeerExpiry(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, newStore) })
