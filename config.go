@@ -47,7 +47,9 @@ type Config struct {
 	// notices (or a notice is lost). Zero means 1s.
 	PollInterval time.Duration
 	// HeartbeatInterval is how often the node heartbeats and recovers the
-	// runs of lost nodes. Zero means 2s.
+	// runs of lost nodes; it also looks for them when the store says
+	// another node's heartbeat expires, so a dead node's runs are
+	// recovered one HeartbeatTTL after its last heartbeat. Zero means 2s.
 	HeartbeatInterval time.Duration
 	// HeartbeatTTL is how long after its last heartbeat a node counts as
 	// lost. Zero means 10s; it must exceed HeartbeatInterval.
