@@ -454,3 +454,30 @@ func TestRecoversAtPeerExpiry(t *testing.T) {
 		t.Errorf("node lost event %+v, want dead's by 3.5 s", e)
 	}
 }
+
+// On a shared store a worker learns of runs another node created only
+// through notices, without their times: it then claims every 50 ms for a
+// Lookahead, so such a run starts on time, not at the worker's next poll
+// (here a second apart). The run is stored directly, as another node's
+// scheduler would, so only the worker's loops run.
+func TestSharedStoreWorkerLooksAfterNotice(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	mem := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	st := sharedStore{MemoryStore: mem, bus: &memBus{}, now: clock.Now}
+	w := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "w", Role: sundial.RoleWorker,
+		Lookahead: 4 * time.Second, PollInterval: 10 * time.Second}) // polls every 1 s
+	started := sundialtest.Record(t, w, sundial.EventRunStarted)
+	clock.WaitForTimers(3, wait) // the worker, heartbeat and event publisher loops sleep
+	due := t0.Add(2500 * time.Millisecond)
+	run := &sundial.Run{ID: sundial.NewRunID(due), JobID: "elsewhere", Task: "noop", Scheduled: due, Due: due,
+		Attempt: 1, State: sundial.RunPending, Created: t0}
+	if _, err := st.AddRuns(context.Background(), []*sundial.Run{run}); err != nil {
+		t.Fatal(err)
+	}
+	e := started.AdvanceUntil(t, clock, 3, 10*time.Millisecond, sundial.EventRunStarted, wait)
+	// Looks start it within a step or two; the bound leaves room for a
+	// loaded machine, on which the clock may step before a loop sleeps.
+	if late := e.Run.Started.Sub(due); late < 0 || late > 250*time.Millisecond {
+		t.Errorf("the run started %v after its Due, want within 250 ms (a poll would be 500 ms late)", late)
+	}
+}
