@@ -38,9 +38,16 @@ type Config struct {
 	// are due, so store round trips do not show up as lateness. Zero means
 	// 1s. Alone on its store the worker claims runs a Lookahead ahead too;
 	// on a store shared by several nodes (a StoreClock) it claims them
-	// only 50 ms (or the Lookahead, if shorter) before they are due, so a
-	// node that dies holds no more than the runs it was about to start.
+	// only ClaimAhead before they are due.
 	Lookahead time.Duration
+	// ClaimAhead is how long before their Due a worker on a store shared
+	// by several nodes claims runs. A claimed run holds its job's
+	// MaxInstances slot until it ends, or until the node's heartbeat
+	// expires if the node dies first, so a node killed takes with it the
+	// fires of the runs it had claimed: a shorter ClaimAhead loses fewer,
+	// but a claim slower than it shows as lateness. Zero means 50ms; it
+	// must not exceed Lookahead.
+	ClaimAhead time.Duration
 	// ClaimBatch bounds the jobs claimed per round. Zero means 1,000.
 	ClaimBatch int
 	// PollInterval bounds how long the loops sleep when the store pushes no
@@ -125,6 +132,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Executors = pools
 	setDefault(&c.MisfireGrace, time.Minute)
 	setDefault(&c.Lookahead, time.Second)
+	setDefault(&c.ClaimAhead, min(sharedClaimAhead, c.Lookahead))
 	setDefault(&c.PollInterval, time.Second)
 	setDefault(&c.HeartbeatInterval, 2*time.Second)
 	setDefault(&c.HeartbeatTTL, 10*time.Second)
@@ -142,6 +150,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Rand == nil {
 		c.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
+	if c.ClaimAhead > c.Lookahead {
+		return c, invalid("ClaimAhead", "%v exceeds Lookahead %v", c.ClaimAhead, c.Lookahead)
+	}
 	if c.HeartbeatTTL <= c.HeartbeatInterval {
 		return c, invalid("HeartbeatTTL", "%v must exceed HeartbeatInterval %v", c.HeartbeatTTL, c.HeartbeatInterval)
 	}
@@ -152,7 +163,7 @@ func (c Config) check() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"MisfireGrace", c.MisfireGrace}, {"Lookahead", c.Lookahead}, {"PollInterval", c.PollInterval},
+	}{{"MisfireGrace", c.MisfireGrace}, {"Lookahead", c.Lookahead}, {"ClaimAhead", c.ClaimAhead}, {"PollInterval", c.PollInterval},
 		{"HeartbeatInterval", c.HeartbeatInterval}, {"HeartbeatTTL", c.HeartbeatTTL}, {"JobLease", c.JobLease}, {"SlowAfter", c.SlowAfter},
 		{"PruneInterval", c.PruneInterval}, {"Retention.MaxAge", c.Retention.MaxAge}} {
 		if d.v < 0 {

@@ -327,7 +327,7 @@ func TestConfigAndRole(t *testing.T) {
 		t.Errorf("bad SUNDIAL_ROLE: %v", err)
 	}
 	t.Setenv("SUNDIAL_ROLE", "")
-	for _, cfg := range []sundial.Config{{Lookahead: -1}, {Executors: map[string]int{"x": 0}}, {HeartbeatInterval: time.Minute},
+	for _, cfg := range []sundial.Config{{Lookahead: -1}, {ClaimAhead: -1}, {ClaimAhead: 2 * time.Second}, {Executors: map[string]int{"x": 0}}, {HeartbeatInterval: time.Minute},
 		{ClaimBatch: -1}, {Role: 9}, {PruneInterval: -1}, {Retention: sundial.Retention{KeepPerJob: -1}},
 		{Retention: sundial.Retention{MaxAge: -time.Hour}}} {
 		if _, err := sundial.New(cfg); !errors.Is(err, sundial.ErrInvalid) {

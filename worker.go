@@ -71,7 +71,7 @@ func newWorker(s *Scheduler) *worker {
 		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}, window: claimWindow,
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	if _, shared := s.store.(StoreClock); shared {
-		w.window, w.shared, w.ahead = sharedClaimWindow, true, min(s.cfg.Lookahead, sharedClaimAhead)
+		w.window, w.shared, w.ahead = sharedClaimWindow, true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
 	}
 	for pool, size := range s.cfg.Executors {

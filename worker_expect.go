@@ -6,8 +6,8 @@ import (
 )
 
 // On a store shared by several nodes (a StoreClock) a worker claims only
-// the runs due within sharedClaimAhead (or the Lookahead, if shorter),
-// not a whole Lookahead of them. A run claimed is running as far as the
+// the runs due within Config.ClaimAhead (default sharedClaimAhead, or the
+// Lookahead if shorter), not a whole Lookahead of them. A run claimed is running as far as the
 // other nodes know: it holds one of its job's MaxInstances slots until
 // it ends, or until the claiming node's heartbeat expires if that node
 // dies first. A node that claimed a second of the cluster's runs and was

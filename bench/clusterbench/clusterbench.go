@@ -85,6 +85,8 @@ type Options struct {
 	HeartbeatTTL time.Duration
 	// JobLease is sundial's Config.JobLease (0: the library's default).
 	JobLease time.Duration
+	// ClaimAhead is sundial's Config.ClaimAhead (0: the library's default).
+	ClaimAhead time.Duration
 	// SundialRetries is the jobs' RetryPolicy.Attempts, so a run
 	// interrupted by the kill is tried again (0: 2).
 	SundialRetries int

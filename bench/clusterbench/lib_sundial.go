@@ -53,6 +53,7 @@ func newSundialReplica(ctx context.Context, env *Env, node string, rec *Recorder
 		HeartbeatTTL:      ttl,
 		HeartbeatInterval: ttl / 5,
 		JobLease:          env.Options.JobLease,
+		ClaimAhead:        env.Options.ClaimAhead,
 		LocalEvents:       env.Options.SundialLocalEvents,
 	}
 	if tune != nil {

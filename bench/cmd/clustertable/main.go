@@ -61,6 +61,7 @@ func main() {
 	flag.IntVar(&f.opts.SundialWorkers, "sundial-workers", 64, "sundial: default pool size per replica")
 	flag.DurationVar(&f.opts.HeartbeatTTL, "heartbeat-ttl", 5*time.Second, "sundial: Config.HeartbeatTTL (heartbeats every fifth of it)")
 	flag.DurationVar(&f.opts.JobLease, "job-lease", 0, "sundial: Config.JobLease (0: the library's default)")
+	flag.DurationVar(&f.opts.ClaimAhead, "claim-ahead", 0, "sundial: Config.ClaimAhead (0: the library's default)")
 	flag.IntVar(&f.opts.SundialRetries, "sundial-retries", 2, "sundial: the jobs' RetryPolicy.Attempts")
 	flag.BoolVar(&f.opts.SundialLocalEvents, "sundial-local-events", false, "sundial: Config.LocalEvents (do not share events between nodes)")
 	flag.IntVar(&f.opts.RiverWorkers, "river-workers", 100, "River: MaxWorkers of the default queue per replica")
