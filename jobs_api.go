@@ -45,14 +45,20 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if err != nil {
 		return nil, err
 	}
+	s.jobStored(stored)
+	return stored, nil
+}
+
+// jobStored reports a job AddJob or AddJobs stored: added, or modified
+// when it replaced one (its Version is past the first).
+func (s *Scheduler) jobStored(j *Job) {
 	typ := EventJobAdded
-	if stored.Version > 1 {
+	if j.Version > 1 {
 		typ = EventJobModified
 	}
 	if s.wants(typ) {
-		s.emit(Event{Type: typ, JobID: stored.ID, Job: stored.Clone()})
+		s.emit(Event{Type: typ, JobID: j.ID, Job: j.Clone()})
 	}
-	return stored, nil
 }
 
 // prepare checks a job against the registered tasks and fills in what the

@@ -67,13 +67,7 @@ func (s *Scheduler) AddJobs(ctx context.Context, jobs []*Job, opts *AddOptions) 
 		return nil, err
 	}
 	for _, j := range stored {
-		typ := EventJobAdded
-		if j.Version > 1 {
-			typ = EventJobModified
-		}
-		if s.wants(typ) {
-			s.emit(Event{Type: typ, JobID: j.ID, Job: j.Clone()})
-		}
+		s.jobStored(j)
 	}
 	return stored, nil
 }
