@@ -15,15 +15,47 @@ import (
 // can, and a slow store write never keeps a slot busy: the pools go on
 // starting due runs while the ends of earlier ones wait to be written.
 type recorder struct {
-	mu      sync.Mutex
-	queue   []*activeRun  // ended, slots not yet freed
-	freed   []*activeRun  // slots freed, ends not yet written
-	closed  bool          // close was called
-	drained bool          // closed, and every queued run freed
-	wake    chan struct{} // to the freeing goroutine
-	wakeRec chan struct{} // to the writing goroutine
-	done    chan struct{} // nil until started
-	clock   Clock         // times the retries of store writes
+	ended stage         // runs whose task ended (or never started)
+	freed stage         // runs whose slots are free, ends not yet written
+	done  chan struct{} // nil until started
+	clock Clock         // times the retries of store writes
+}
+
+// stage is a queue of runs between two goroutines: put wakes the taker
+// when the queue was empty, and close says no more will come.
+type stage struct {
+	mu     sync.Mutex
+	runs   []*activeRun
+	closed bool
+	wake   chan struct{}
+}
+
+func (q *stage) put(runs ...*activeRun) {
+	q.mu.Lock()
+	first := len(q.runs) == 0 // else the taker is awake or already woken
+	q.runs = append(q.runs, runs...)
+	q.mu.Unlock()
+	if first {
+		wake(q.wake)
+	}
+}
+
+func (q *stage) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	wake(q.wake)
+}
+
+// take returns what is queued, in buf's storage (buf's runs are taken
+// to be handled), and whether the stage was closed before.
+func (q *stage) take(buf []*activeRun) ([]*activeRun, bool) {
+	clear(buf)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	runs := q.runs
+	q.runs = buf[:0]
+	return runs, q.closed
 }
 
 // start runs the recorder until close. free frees a batch's slots; settle
@@ -32,8 +64,8 @@ type recorder struct {
 // be called again to retry a store write, zero for no retry.
 func (rc *recorder) start(clock Clock, free func(batch []*activeRun), settle func(batch []*activeRun, flush bool) time.Duration) {
 	rc.clock = clock
-	rc.wake = make(chan struct{}, 1)
-	rc.wakeRec = make(chan struct{}, 1)
+	rc.ended.wake = make(chan struct{}, 1)
+	rc.freed.wake = make(chan struct{}, 1)
 	rc.done = make(chan struct{})
 	go rc.freeLoop(free)
 	go rc.recordLoop(settle)
@@ -41,82 +73,57 @@ func (rc *recorder) start(clock Clock, free func(batch []*activeRun), settle fun
 
 func (rc *recorder) freeLoop(free func(batch []*activeRun)) {
 	var batch []*activeRun
+	var closed bool
 	for {
-		rc.mu.Lock()
-		batch, rc.queue = rc.queue, batch[:0]
-		closed := rc.closed
-		rc.mu.Unlock()
-		if len(batch) > 0 {
+		batch, closed = rc.ended.take(batch)
+		switch {
+		case len(batch) > 0:
 			free(batch)
-			rc.mu.Lock()
-			rc.freed = append(rc.freed, batch...)
-			rc.mu.Unlock()
-			clear(batch)
-			wake(rc.wakeRec)
-			continue
-		}
-		if closed {
-			rc.mu.Lock()
-			rc.drained = true
-			rc.mu.Unlock()
-			wake(rc.wakeRec)
+			rc.freed.put(batch...)
+		case closed: // nothing more will end
+			rc.freed.close()
 			return
+		default:
+			<-rc.ended.wake
 		}
-		<-rc.wake
 	}
 }
 
 func (rc *recorder) recordLoop(settle func(batch []*activeRun, flush bool) time.Duration) {
 	defer close(rc.done)
 	var batch []*activeRun
+	var drained bool
 	for {
-		rc.mu.Lock()
-		batch, rc.freed = rc.freed, batch[:0]
-		drained := rc.drained
-		rc.mu.Unlock()
+		batch, drained = rc.freed.take(batch)
 		retryIn := settle(batch, drained)
-		if len(batch) > 0 {
-			clear(batch)
-			continue
-		}
 		switch {
+		case len(batch) > 0:
 		case retryIn > 0 && drained:
 			time.Sleep(50 * time.Millisecond) // flushing on shutdown, in real time: tries are bounded
 		case retryIn > 0:
 			t := rc.clock.NewTimer(retryIn)
 			select {
-			case <-rc.wakeRec:
+			case <-rc.freed.wake:
 			case <-t.C():
 			}
 			t.Stop()
 		case drained:
 			return
 		default:
-			<-rc.wakeRec
+			<-rc.freed.wake
 		}
 	}
 }
 
 // add queues a run whose task ended (or that never started).
-func (rc *recorder) add(a *activeRun) {
-	rc.mu.Lock()
-	rc.queue = append(rc.queue, a)
-	first := len(rc.queue) == 1
-	rc.mu.Unlock()
-	if first {
-		wake(rc.wake)
-	}
-}
+func (rc *recorder) add(a *activeRun) { rc.ended.put(a) }
 
 // close records what is queued, then stops the recorder.
 func (rc *recorder) close() {
 	if rc.done == nil {
 		return
 	}
-	rc.mu.Lock()
-	rc.closed = true
-	rc.mu.Unlock()
-	wake(rc.wake)
+	rc.ended.close()
 	<-rc.done
 }
 
