@@ -54,15 +54,11 @@ func (s *Scheduler) peerCheck(expiry time.Time) time.Time {
 	if expiry.IsZero() {
 		return expiry
 	}
-	return latest(expiry.Add(time.Millisecond), s.clock.Now().Add(s.cfg.HeartbeatInterval/10))
-}
-
-// latest returns the later of two times.
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+	at, soonest := expiry.Add(time.Millisecond), s.clock.Now().Add(s.cfg.HeartbeatInterval/10)
+	if at.Before(soonest) {
+		return soonest
 	}
-	return b
+	return at
 }
 
 // prune applies Config.Retention to the store's history.

@@ -125,12 +125,12 @@ func (s *Scheduler) noticesLive() bool {
 func (s *Scheduler) fireEvents(results []CommitResult) {
 	created := false
 	for _, res := range results {
+		s.worker.expectRuns(res.Inserted)
 		for _, r := range res.Inserted {
 			var typ EventType
 			switch {
 			case r.State == RunPending:
 				typ, created = EventJobSubmitted, true
-				s.worker.expect(r.Due)
 			case r.State == RunMissed:
 				typ = EventJobMissed
 			case r.Reason == ReasonMaxInstances:

@@ -219,9 +219,7 @@ func (s *Scheduler) notice(n Notice) {
 	case NoticeJobsChanged:
 		wake(s.wakeSchedule)
 	case NoticeRunsCreated, NoticeRunFinished:
-		if !s.worker.noticed(s.clock.Now()) {
-			wake(s.wakeWorker)
-		}
+		s.worker.noticed(s.clock.Now())
 	}
 }
 

@@ -181,8 +181,8 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 	now := w.s.clock.Now()
 	horizon := now.Add(w.ahead)
 	looked := w.claiming(now, horizon)
-	free := w.free()
-	if len(free) == 0 { // a slot freed wakes the loop to claim again
+	free, asked := w.free()
+	if asked == 0 { // a slot freed wakes the loop to claim again
 		return false, nil
 	}
 	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: horizon, Limit: free})
@@ -194,23 +194,21 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 		w.hold(r)
 	}
 	w.mu.Unlock()
-	asked := 0
-	for _, n := range free {
-		asked += n
-	}
 	return len(runs) >= asked, err
 }
 
-func (w *worker) free() map[string]int {
+// free returns the room in each pool's claim window, and its sum.
+func (w *worker) free() (map[string]int, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	free := map[string]int{}
+	free, sum := map[string]int{}, 0
 	for name, size := range w.sizes {
 		if n := size*w.window - w.claimed[name]; n > 0 {
 			free[name] = n
+			sum += n
 		}
 	}
-	return free
+	return free, sum
 }
 
 // hold keeps a claimed run until it is due; the caller holds w.mu.

@@ -76,7 +76,7 @@ func (d *dueSet) dropThrough(t time.Time) []time.Time {
 }
 
 // expect tells a worker on a shared store that runs fall due at these
-// times, so it claims them sharedClaimAhead before; a worker that claims a
+// times, so it claims them Config.ClaimAhead before; a worker that claims a
 // whole Lookahead at once ignores it.
 func (w *worker) expect(dues ...time.Time) {
 	if !w.shared {
@@ -95,16 +95,18 @@ func (w *worker) expect(dues ...time.Time) {
 	}
 }
 
-// expectRuns expects the pending runs among runs.
+// expectRuns expects the pending runs among runs, in one hold of the lock.
 func (w *worker) expectRuns(runs []*Run) {
 	if !w.shared {
 		return
 	}
+	var dues []time.Time
 	for _, r := range runs {
 		if r.State == RunPending {
-			w.expect(r.Due)
+			dues = append(dues, r.Due)
 		}
 	}
+	w.expect(dues...)
 }
 
 // nextClaim returns when the worker should claim for the earliest run it
@@ -140,11 +142,11 @@ func (w *worker) claiming(now, horizon time.Time) []time.Time {
 // them start on time. On a shared store this replaces claiming at once
 // on every notice: at thousands of fires a second, notices come from
 // every commit of every node, and each would cost every node a claim.
-// It reports whether it did so; false means the worker is alone on its
-// store and claims at once.
-func (w *worker) noticed(now time.Time) bool {
+// A worker alone on its store claims at once instead.
+func (w *worker) noticed(now time.Time) {
 	if !w.shared {
-		return false
+		wake(w.s.wakeWorker)
+		return
 	}
 	w.expMu.Lock()
 	if until := now.Add(w.s.cfg.Lookahead); until.After(w.lookUntil) {
@@ -152,5 +154,4 @@ func (w *worker) noticed(now time.Time) bool {
 	}
 	w.expMu.Unlock()
 	wake(w.rethink)
-	return true
 }
