@@ -136,6 +136,10 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 		case job.Overlap == OverlapCancelRunning && len(cancellable) > 0:
 			c.Cancel = append(c.Cancel, cancellable[0].ID)
 			cancellable = cancellable[1:]
+		case in.due.Unconfirmed > 0:
+			// What fills the job may be runs of a node that died holding
+			// them: queue the fire rather than lose it. ClaimRuns starts
+			// it once they end or their node's heartbeat expires.
 		default:
 			c.Runs = append(c.Runs, in.record(f, RunSkipped, ReasonMaxInstances))
 			continue

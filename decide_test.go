@@ -114,6 +114,38 @@ func TestDecideOverduePending(t *testing.T) {
 	}
 }
 
+// TestDecideUnconfirmed: runs whose node has not heartbeated since it
+// started them may be held by a dead node, so a fire they would push past
+// MaxInstances is queued, not skipped; confirmed runs still skip it.
+func TestDecideUnconfirmed(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := t0.Add(59 * time.Second)
+	held := []*Run{{ID: "r1", Node: "n2"}}
+	for _, tt := range []struct {
+		name        string
+		unconfirmed int
+		now         time.Time
+		pending     int
+		want        string
+	}{
+		{"due, held by a confirmed run", 0, t0.Add(time.Minute), 0, "skipped@1(max instances) next@2"},
+		{"due, held by an unconfirmed run", 1, t0.Add(time.Minute), 0, "pending@1 next@2"},
+		{"ahead, an overdue fire waits behind a confirmed run", 0, now, 1, "skipped@1(max instances) next@2"},
+		{"ahead, an overdue fire waits behind an unconfirmed run", 1, now, 1, "pending@1 next@2"},
+	} {
+		job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0}), NextFire: t0.Add(time.Minute)}
+		due := DueJob{Job: job, Running: held, Unconfirmed: tt.unconfirmed, Pending: tt.pending}
+		if tt.pending > 0 {
+			due.PendingDue = now.Add(-2 * time.Second)
+		}
+		c, err := decideFires(fireInput{due: due, now: tt.now, horizon: tt.now.Add(time.Second), grace: time.Hour,
+			overdue: 500 * time.Millisecond, newID: func() string { return "x" }})
+		if got := describeCommit(c, t0); err != nil || got != tt.want {
+			t.Errorf("%s: got %s, %v; want %s", tt.name, got, err, tt.want)
+		}
+	}
+}
+
 // TestDecideFastJob: a job firing more often than the lookahead has
 // several fires in one decision; with MaxInstances 1 each future one is
 // admitted (they run one after another), not skipped for the earlier ones.

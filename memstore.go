@@ -42,7 +42,7 @@ type MemoryStore struct {
 	history   map[string][]*memRun          // finished runs per job, oldest first
 	finished  []*memRun                     // every finished run, oldest first (for MaxRuns)
 	nFinish   int                           // finished runs still kept
-	nodes     map[string]time.Time          // node ID → heartbeat expiry
+	nodes     map[string]memNode            // node ID → its last heartbeat
 
 	locs    locTable // the time zones of packed jobs
 	scratch []byte   // pack's buffer
@@ -97,7 +97,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		running:   map[string][]*memRun{},
 		fences:    map[string]int64{},
 		history:   map[string][]*memRun{},
-		nodes:     map[string]time.Time{},
+		nodes:     map[string]memNode{},
 		subs:      map[int]func(Notice){},
 	}
 }

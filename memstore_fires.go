@@ -56,8 +56,14 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		}
 		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(j)
-		out = append(out, DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
-			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Token: m.claimSeq})
+		d := DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
+			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Token: m.claimSeq}
+		for _, r := range d.Running {
+			if n, ok := m.nodes[r.Node]; r.Node != c.Node && (!ok || !n.confirms(r.Started)) {
+				d.Unconfirmed++
+			}
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

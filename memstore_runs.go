@@ -356,11 +356,11 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, node NodeInfo, now time.Tim
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.nodes[node.ID] = now.Add(ttl)
+	m.nodes[node.ID] = memNode{started: node.Started, seen: now, expires: now.Add(ttl)}
 	var hb Heartbeat
-	for id, expires := range m.nodes {
-		if id != node.ID && (hb.PeerExpiry.IsZero() || expires.Before(hb.PeerExpiry)) {
-			hb.PeerExpiry = expires
+	for id, n := range m.nodes {
+		if id != node.ID && (hb.PeerExpiry.IsZero() || n.expires.Before(hb.PeerExpiry)) {
+			hb.PeerExpiry = n.expires
 		}
 	}
 	for _, id := range node.Running {
@@ -372,6 +372,15 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, node NodeInfo, now time.Tim
 	return hb, nil
 }
 
+// memNode is a node's last heartbeat.
+type memNode struct{ started, seen, expires time.Time }
+
+// confirms reports whether the heartbeat came from the node that started
+// a run at started, after it did.
+func (n memNode) confirms(started time.Time) bool {
+	return !n.seen.Before(started) && !n.started.After(started)
+}
+
 // RecoverRuns interrupts the running runs of nodes whose heartbeat expired,
 // inserts their retries per the job's policy, and reports the lost nodes
 // (each once; a node that heartbeats again is alive again).
@@ -381,8 +390,8 @@ func (m *MemoryStore) RecoverRuns(ctx context.Context, now time.Time) (Recovery,
 	}
 	m.mu.Lock()
 	var rec Recovery
-	for node, expiry := range m.nodes {
-		if expiry.After(now) {
+	for node, n := range m.nodes {
+		if n.expires.After(now) {
 			continue
 		}
 		delete(m.nodes, node)

@@ -116,7 +116,13 @@ type DueJob struct {
 	// none): a fire decided ahead of time counts pending runs against
 	// MaxInstances only once they are overdue.
 	PendingDue time.Time
-	Token      int64 // the claim; CommitFires presents it
+	// Unconfirmed counts the runs of Running held by another node (not
+	// JobClaim.Node) that has not heartbeated since it started them, or
+	// whose heartbeat comes from a later start of the node. Until that
+	// node's heartbeat expires nobody can tell whether it died holding
+	// them, so they are no evidence that the job is busy.
+	Unconfirmed int
+	Token       int64 // the claim; CommitFires presents it
 }
 
 // FireCommit is the schedule loop's decision for one claimed job.

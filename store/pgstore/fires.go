@@ -83,7 +83,7 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 	if err != nil || !running {
 		return out, err
 	}
-	return out, s.fail(ctx, "claim due jobs", s.addRunning(ctx, out))
+	return out, s.fail(ctx, "claim due jobs", s.addRunning(ctx, out, c.Node))
 }
 
 // scanDue reads a row of claimSQL, and whether the job has running runs.
@@ -101,25 +101,45 @@ func scanDue(rows pgx.Rows) (sundial.DueJob, bool, error) {
 	return d, running > 0, err
 }
 
-// addRunning fills in the claimed jobs' running runs, oldest fence first.
-func (s *Store) addRunning(ctx context.Context, due []sundial.DueJob) error {
+// addRunning fills in the claimed jobs' running runs, oldest fence
+// first, and counts those of other nodes than node that their node has
+// not heartbeated since starting (DueJob.Unconfirmed).
+func (s *Store) addRunning(ctx context.Context, due []sundial.DueJob, node string) error {
 	index := make(map[string]int, len(due))
 	ids := make([]string, len(due))
 	for i, d := range due {
 		index[d.Job.ID], ids[i] = i, d.Job.ID
 	}
-	rows, err := s.pool.Query(ctx, s.sql(`SELECT `+runCols("")+` FROM {schema}.runs
-		WHERE state = 2 AND job_id = ANY($1) ORDER BY job_id, fence`), ids)
+	rows, err := s.pool.Query(ctx, s.sql(`SELECT `+runCols("r.")+`, EXISTS (SELECT 1 FROM {schema}.nodes n
+			WHERE n.id = r.node AND n.seen >= r.started AND n.started <= r.started)
+		FROM {schema}.runs r WHERE r.state = 2 AND r.job_id = ANY($1) ORDER BY r.job_id, r.fence`), ids)
 	if err != nil {
 		return err
 	}
-	runs, err := scanRuns(rows)
-	for _, r := range runs {
+	defer rows.Close()
+	for rows.Next() {
+		var confirmed bool
+		r, err := scanRun(withExtra{rows, []any{&confirmed}})
+		if err != nil {
+			return err
+		}
 		d := &due[index[r.JobID]]
 		d.Running = append(d.Running, r)
+		if !confirmed && r.Node != node {
+			d.Unconfirmed++
+		}
 	}
-	return err
+	return rows.Err()
 }
+
+// withExtra scans a row of runCols followed by columns of its own into
+// extra.
+type withExtra struct {
+	pgx.Row
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.extra...)...) }
 
 // commitSQL applies a batch of fire commits in one statement: held
 // releases the claims that the tokens still hold and sets the next fires;

@@ -54,7 +54,7 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 	token, _ := strconv.ParseInt(str(res[0]), 10, 64)
 	out := make([]sundial.DueJob, 0, len(res)-1)
 	for _, x := range res[1:] {
-		d, err := decodeDue(x, token)
+		d, err := decodeDue(x, token, c.Node)
 		if err != nil {
 			return nil, err
 		}
@@ -63,10 +63,10 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 	return out, nil
 }
 
-// decodeDue reads one claimed job of claimjobs.lua.
-func decodeDue(v any, token int64) (sundial.DueJob, error) {
+// decodeDue reads one claimed job of claimjobs.lua, claimed by node.
+func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 	f := list(v)
-	if len(f) != 5 {
+	if len(f) != 6 {
 		return sundial.DueJob{}, corrupt("claim due jobs: unexpected reply %v", v)
 	}
 	j, err := decodeJob(str(f[0]), str(f[1]))
@@ -82,7 +82,37 @@ func decodeDue(v any, token int64) (sundial.DueJob, error) {
 		return sundial.DueJob{}, err
 	}
 	pending, _ := f[2].(int64)
-	return sundial.DueJob{Job: j, Running: running, Pending: int(pending), PendingDue: first, Token: token}, nil
+	d := sundial.DueJob{Job: j, Running: running, Pending: int(pending), PendingDue: first, Token: token}
+	beats := list(f[5])
+	if len(beats) != len(running) {
+		return sundial.DueJob{}, corrupt("claim due jobs: %d heartbeats for %d running runs", len(beats), len(running))
+	}
+	for i, r := range running {
+		ok, err := confirms(beats[i], r.Started)
+		if err != nil {
+			return sundial.DueJob{}, err
+		}
+		if !ok && r.Node != node {
+			d.Unconfirmed++
+		}
+	}
+	return d, nil
+}
+
+// confirms reports whether a node's last heartbeat ({seen, started} as
+// claimjobs.lua returns it) came from the start of the node that started
+// a run at started, after it did.
+func confirms(beat any, started time.Time) (bool, error) {
+	b := list(beat)
+	if len(b) != 2 || str(b[0]) == "" {
+		return false, nil
+	}
+	seen, err1 := parseTime(str(b[0]))
+	up, err2 := parseTime(str(b[1]))
+	if err := firstErr(err1, err2); err != nil {
+		return false, corrupt("claim due jobs: node heartbeat: %v", err)
+	}
+	return !seen.Before(started) && !up.After(started), nil
 }
 
 // CommitFires applies each commit: a commit whose token still holds its

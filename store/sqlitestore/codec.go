@@ -52,6 +52,15 @@ func (s timeScan) Scan(v any) error {
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// withExtra scans a row of runCols (or jobCols) followed by columns of
+// its own into extra.
+type withExtra struct {
+	scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.extra...)...) }
+
 // jobCols are the columns decodeJob reads, in order.
 const jobCols = `id, spec, args, next_fire`
 

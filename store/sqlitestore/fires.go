@@ -71,7 +71,7 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 		if out, err = claimJobs(&st, c); err != nil || len(out) == 0 {
 			return err
 		}
-		return addActiveRuns(&st, out)
+		return addActiveRuns(&st, out, c.Node)
 	})
 	if err != nil {
 		return nil, err

@@ -193,15 +193,19 @@ func (w *txWriter) insert(runs []*sundial.Run, now time.Time) ([]*sundial.Run, e
 const activeChunk = 256
 
 var (
-	runningOfSQL = hot(`SELECT ` + runCols + ` FROM runs
-		WHERE state = 2 AND job_id IN (` + placeholders(activeChunk) + `) ORDER BY job_id, fence`)
+	// runningOfSQL's last column tells whether the run's node has
+	// heartbeated since it started the run (DueJob.Unconfirmed).
+	runningOfSQL = hot(`SELECT ` + runCols + `, EXISTS (SELECT 1 FROM nodes n
+			WHERE n.id = runs.node AND n.seen >= runs.started AND n.started <= runs.started)
+		FROM runs WHERE state = 2 AND job_id IN (` + placeholders(activeChunk) + `) ORDER BY job_id, fence`)
 	pendingOfSQL = hot(`SELECT job_id, count(*), min(due) FROM runs
 		WHERE state = 1 AND job_id IN (` + placeholders(activeChunk) + `) GROUP BY job_id`)
 )
 
-// addActiveRuns fills in each claimed job's running runs (oldest first)
-// and its count of pending ones, a chunk of jobs per query.
-func addActiveRuns(st *stmts, due []sundial.DueJob) error {
+// addActiveRuns fills in each claimed job's running runs (oldest first),
+// how many of them node cannot count as confirmed, and its count of
+// pending ones, a chunk of jobs per query.
+func addActiveRuns(st *stmts, due []sundial.DueJob, node string) error {
 	index := make(map[string]int, len(due))
 	for i, d := range due {
 		index[d.Job.ID] = i
@@ -215,19 +219,37 @@ func addActiveRuns(st *stmts, due []sundial.DueJob) error {
 				args[i] = part[i].Job.ID
 			}
 		}
-		running, err := scanRuns(st.query(runningOfSQL, args...))
-		if err != nil {
+		if err := addRunning(st, due, index, args, node); err != nil {
 			return err
-		}
-		for _, r := range running {
-			d := &due[index[r.JobID]]
-			d.Running = append(d.Running, r)
 		}
 		if err := addPending(st, due, index, args); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addRunning fills in the running runs of the jobs named in args, and
+// counts those of other nodes than node that their node has not confirmed.
+func addRunning(st *stmts, due []sundial.DueJob, index map[string]int, args []any, node string) error {
+	rows, err := st.query(runningOfSQL, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var confirmed bool
+		r, err := scanRun(withExtra{rows, []any{&confirmed}})
+		if err != nil {
+			return err
+		}
+		d := &due[index[r.JobID]]
+		d.Running = append(d.Running, r)
+		if !confirmed && r.Node != node {
+			d.Unconfirmed++
+		}
+	}
+	return rows.Err()
 }
 
 // addPending fills in the count and earliest Due of the pending runs of

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -77,5 +78,67 @@ func testPeerExpiry(t *testing.T, newStore NewStore) {
 	beat("c", 20*time.Second, base.Add(time.Second))
 	if got, want := beat("a", 10*time.Second, base.Add(2*time.Second)), base.Add(6*time.Second); !got.Equal(want) {
 		t.Errorf("a beside b and c: peer expiry %v, want b's, %v", got, want)
+	}
+}
+
+// testUnconfirmed checks DueJob.Unconfirmed: a run counts while the node
+// holding it has not heartbeated since it started the run, or heartbeats
+// from a later start, and never for the node that claims the job. A fire
+// decision trusts only the runs that count as confirmed to say a job is
+// busy, so a node killed holding a run costs its job lateness, not fires.
+func testUnconfirmed(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	for _, id := range []string{"quiet", "beating", "own"} {
+		mustAdd(t, s, job(id, base.Add(time.Second)))
+		addPending(t, s, pendingRun(id, base))
+	}
+	boot := base.Add(-time.Minute)
+	beat := func(node string, started, at time.Time) {
+		t.Helper()
+		if _, err := s.Heartbeat(ctx, sundial.NodeInfo{ID: node, Started: started, TTL: 10 * time.Second}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		beat(n, boot, base)
+	}
+	// claimRuns takes the oldest pending run first; job IDs break the tie.
+	held := map[string]string{}
+	for _, n := range []string{"b", "c", "a"} {
+		for _, r := range claimRuns(t, s, n, base.Add(100*time.Millisecond), 1) {
+			held[r.JobID] = n
+		}
+	}
+	if len(held) != 3 {
+		t.Fatalf("claimed %v, want one run of each job", held)
+	}
+	beat(held["beating"], boot, base.Add(500*time.Millisecond))
+	unconfirmed := func(node string, at time.Time) map[string]int {
+		t.Helper()
+		out := map[string]int{}
+		var commits []sundial.FireCommit
+		for _, d := range claim(t, s, node, at, 10) {
+			if len(d.Running) != 1 {
+				t.Errorf("%s: running %d, want 1", d.Job.ID, len(d.Running))
+			}
+			out[d.Job.ID] = d.Unconfirmed
+			commits = append(commits, sundial.FireCommit{JobID: d.Job.ID, Token: d.Token, NextFire: d.Job.NextFire})
+		}
+		if _, err := s.CommitFires(ctx, commits, at); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// The node claiming the jobs is the one holding "own"'s run.
+	got := unconfirmed(held["own"], base.Add(time.Second))
+	if want := map[string]int{"quiet": 1, "beating": 0, "own": 0}; !maps.Equal(got, want) {
+		t.Errorf("unconfirmed = %v, want %v (held by %v; only %s heartbeated since)", got, want, held, held["beating"])
+	}
+	beat(held["quiet"], boot, base.Add(1500*time.Millisecond))
+	beat(held["beating"], base.Add(time.Second), base.Add(1500*time.Millisecond)) // restarted
+	got = unconfirmed(held["own"], base.Add(2*time.Second))
+	if want := map[string]int{"quiet": 0, "beating": 1, "own": 0}; !maps.Equal(got, want) {
+		t.Errorf("after a heartbeat of %s and a restart of %s: unconfirmed = %v, want %v", held["quiet"], held["beating"], got, want)
 	}
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Runs", func(t *testing.T) { testRuns(t, newStore) })
 	t.Run("Recovery", func(t *testing.T) { testRecovery(t, newStore) })
 	t.Run("PeerExpiry", func(t *testing.T) { testPeerExpiry(t, newStore) })
+	t.Run("Unconfirmed", func(t *testing.T) { testUnconfirmed(t, newStore) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, newStore) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, newStore) })

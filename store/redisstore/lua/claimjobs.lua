@@ -2,8 +2,9 @@
 -- horizon (µs), ARGV[7] the lease's end (µs), ARGV[8] limit. Claims that
 -- expired by the earlier of now and Redis's TIME are released first.
 -- Returns {token, then per job: spec, next, pending count, earliest
--- pending due (µs or ''), running runs (a list of recs)}; {0} when
--- nothing is due.
+-- pending due (µs or ''), running runs (a list of recs), and for each of
+-- those its node's last heartbeat {seen, started} (text; '' for a node
+-- without one)}; {0} when nothing is due.
 local t = clock(tonumber(ARGV[5]))
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'claims', '-inf', num(t))) do
   local jk = P .. 'job:' .. id
@@ -23,10 +24,13 @@ for _, id in ipairs(ids) do
   redis.call('ZADD', P .. 'claims', ARGV[7], id)
   local j = redis.call('HMGET', jk, 'spec', 'next')
   local first = redis.call('ZRANGE', P .. 'pendjob:' .. id, 0, 0, 'WITHSCORES')
-  local running = {}
+  local running, beats = {}, {}
   for _, rid in ipairs(redis.call('ZRANGE', P .. 'running:' .. id, 0, -1)) do
     running[#running + 1] = rec(rid)
+    local node = redis.call('HGET', P .. 'run:' .. rid, 'node')
+    local beat = redis.call('HMGET', P .. 'node:' .. (node or ''), 'seen', 'started')
+    beats[#beats + 1] = {beat[1] or '', beat[2] or ''}
   end
-  out[#out + 1] = {j[1], j[2], redis.call('ZCARD', P .. 'pendjob:' .. id), first[2] or '', running}
+  out[#out + 1] = {j[1], j[2], redis.call('ZCARD', P .. 'pendjob:' .. id), first[2] or '', running, beats}
 end
 return out
