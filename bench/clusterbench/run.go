@@ -38,7 +38,8 @@ type Config struct {
 	Postgres string // URL (empty: DefaultPostgres)
 	Redis    string // URL (empty: DefaultRedis)
 	Options  Options
-	// Keep leaves the run's directory (records, replica logs) in place.
+	// Keep leaves the run's directory (records, replica logs) and the
+	// store's data (schema, keys) in place.
 	Keep bool
 	// ProfileDir, when set, receives a CPU profile of each replica's run,
 	// named <lib>-<jobs>-node-<i>.pprof (the killed one's is lost).
@@ -94,20 +95,20 @@ func Run(ctx context.Context, lib Lib, cfg Config) Result {
 		res.Err = err.Error()
 		return res
 	}
+	env := &Env{Lib: lib.Name, Jobs: cfg.Jobs, Every: cfg.Every, Spread: !cfg.Same, Postgres: cfg.Postgres, Redis: cfg.Redis,
+		Schema: schemaName(lib.Name), Prefix: fmt.Sprintf("clusterbench:%s:%d:", lib.Name, os.Getpid()), Dir: dir, Options: cfg.Options}
 	if !cfg.Keep {
 		defer os.RemoveAll(dir)
 	} else {
-		fmt.Fprintf(cfg.Log, "  records and logs in %s\n", dir)
+		fmt.Fprintf(cfg.Log, "  records and logs in %s; the store's data in schema %s or under keys %s\n", dir, env.Schema, env.Prefix)
 	}
-	env := &Env{Lib: lib.Name, Jobs: cfg.Jobs, Every: cfg.Every, Spread: !cfg.Same, Postgres: cfg.Postgres, Redis: cfg.Redis,
-		Schema: schemaName(lib.Name), Prefix: fmt.Sprintf("clusterbench:%s:%d:", lib.Name, os.Getpid()), Dir: dir, Options: cfg.Options}
 	if lib.Setup != nil {
 		if err := lib.Setup(ctx, env); err != nil {
 			res.Err = "setup: " + err.Error()
 			return res
 		}
 	}
-	if lib.Teardown != nil {
+	if lib.Teardown != nil && !cfg.Keep {
 		defer func() {
 			if err := lib.Teardown(context.Background(), env); err != nil {
 				fmt.Fprintf(cfg.Log, "  teardown: %v\n", err)

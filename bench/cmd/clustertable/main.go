@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&f.opts.RiverWorkers, "river-workers", 100, "River: MaxWorkers of the default queue per replica")
 	flag.DurationVar(&f.opts.LockTTL, "lock-ttl", 5*time.Second, "gocron: TTL of the Redis lock and of the leader lease")
 	flag.StringVar(&f.rawPath, "raw", "", "also write every result as JSON to this file")
-	flag.BoolVar(&f.keep, "keep", false, "keep each run's records and replica logs (the directory is printed)")
+	flag.BoolVar(&f.keep, "keep", false, "keep each run's records, replica logs and store data (where is printed)")
 	flag.StringVar(&f.fromRaw, "from-raw", "", "print the tables of a -raw file instead of running")
 	flag.StringVar(&f.profileDir, "cpuprofile-dir", "", "write a CPU profile of each replica's run into this directory")
 	flag.Parse()
