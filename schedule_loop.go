@@ -103,8 +103,13 @@ func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	}
 	// Wake half a lookahead before the fire must be decided, so deciding
 	// the next fires does not coincide with the worker starting this
-	// second's runs.
+	// second's runs. A fire that close was claimed by the round just done,
+	// so a next that close is the end of another node's claim, to wake
+	// at: waking early would claim in a loop until it ends.
 	at := next.Add(-s.cfg.Lookahead / 2)
+	if !at.After(now) {
+		at = next
+	}
 	if at.After(now.Add(limit)) {
 		return now.Add(limit)
 	}
