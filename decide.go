@@ -73,14 +73,19 @@ func dueFires(job *Job, horizon time.Time) ([]time.Time, time.Time, error) {
 }
 
 // coalesce folds the fires of a backlog (those already due) per the job's
-// policy, recording the folded ones skipped.
+// policy, recording the folded ones skipped. Fires that fell due while a
+// lapsed claim held the job (DueJob.Lapsed) are not a backlog of the
+// scheduler's making: each is kept.
 func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 	policy := in.due.Job.Coalesce
-	var backlog, future []time.Time
+	var held, backlog, future []time.Time
 	for _, f := range fires {
-		if f.After(in.now) {
+		switch {
+		case f.After(in.now):
 			future = append(future, f)
-		} else {
+		case in.heldByLapse(f):
+			held = append(held, f)
+		default:
 			backlog = append(backlog, f)
 		}
 	}
@@ -96,7 +101,14 @@ func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 			c.Runs = append(c.Runs, in.record(f, RunSkipped, ReasonCoalesced))
 		}
 	}
-	return append([]time.Time{backlog[keep]}, future...)
+	out := append(held, backlog[keep])
+	return append(out, future...)
+}
+
+// heldByLapse reports whether fire f fell due while a claim that lapsed
+// held its job: no node could decide it on time.
+func (in fireInput) heldByLapse(f time.Time) bool {
+	return !in.due.Lapsed.IsZero() && !f.After(in.due.Lapsed) && !f.After(in.now)
 }
 
 // admit turns fires into pending runs while the job has room, and applies
@@ -115,9 +127,13 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 	// yet overdue: they usually start and end before it is due, and
 	// ClaimRuns holds it back if they do not. (A job firing every 200 ms has
 	// five fires in a 1 s lookahead; counting each against the next would
-	// skip four in five.) Fires already due count them all.
+	// skip four in five.) Overdue pending runs count only behind a run
+	// known to be running (not Unconfirmed): MaxInstances bounds runs
+	// running, and with none the pending ones are about to start (they
+	// waited for a slot, or for a dead node's run to be recovered). Fires
+	// already due count them all.
 	queued := in.due.Pending
-	if pd := in.due.PendingDue; queued > 0 && !pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) {
+	if pd := in.due.PendingDue; queued > 0 && (!pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) || len(in.due.Running) == in.due.Unconfirmed) {
 		queued = 0
 	}
 	waiting := 0 // due fires admitted by this decision
@@ -130,16 +146,17 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 		}
 		switch {
 		case active < limit:
-			if due {
+			if due && !in.heldByLapse(f) { // held fires queue on top
 				waiting++
 			}
 		case job.Overlap == OverlapCancelRunning && len(cancellable) > 0:
 			c.Cancel = append(c.Cancel, cancellable[0].ID)
 			cancellable = cancellable[1:]
-		case in.due.Unconfirmed > 0:
+		case in.due.Unconfirmed > 0 || in.heldByLapse(f):
 			// What fills the job may be runs of a node that died holding
-			// them: queue the fire rather than lose it. ClaimRuns starts
-			// it once they end or their node's heartbeat expires.
+			// them, or the fire waited for a dead node's claim: queue it
+			// rather than lose it. ClaimRuns starts it once the runs ahead
+			// of it end or their node's heartbeat expires.
 		default:
 			c.Runs = append(c.Runs, in.record(f, RunSkipped, ReasonMaxInstances))
 			continue

@@ -91,25 +91,34 @@ func TestDecideJitter(t *testing.T) {
 }
 
 // TestDecideOverduePending: a fire decided ahead counts a pending run
-// against MaxInstances only once that run is overdue; until then it is on
-// its way to a worker (at 50,000 fires/s the previous second's run is often
-// still pending when the next fire is decided).
+// against MaxInstances only once that run is overdue, and only behind a
+// run known to be running. Until it is overdue it is on its way to a
+// worker (at 50,000 fires/s the previous second's run is often still
+// pending when the next fire is decided); with nothing running it is about
+// to start (it waited for a slot, or for a dead node's run to be
+// recovered).
 func TestDecideOverduePending(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 	now := t0.Add(59 * time.Second)
+	busy := []*Run{{ID: "r1", Node: "n1"}}
 	for _, tt := range []struct {
-		pendingDue time.Time
-		want       string
+		pendingDue  time.Time
+		running     []*Run
+		unconfirmed int
+		want        string
 	}{
-		{now.Add(-100 * time.Millisecond), "pending@1 next@2"},
-		{now.Add(-2 * time.Second), "skipped@1(max instances) next@2"},
+		{now.Add(-100 * time.Millisecond), busy, 0, "pending@1 next@2"},
+		{now.Add(-2 * time.Second), busy, 0, "skipped@1(max instances) next@2"},
+		{now.Add(-2 * time.Second), nil, 0, "pending@1 next@2"},
+		{now.Add(-2 * time.Second), busy, 1, "pending@1 next@2"},
 	} {
 		job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0}), NextFire: t0.Add(time.Minute)}
-		c, err := decideFires(fireInput{due: DueJob{Job: job, Pending: 1, PendingDue: tt.pendingDue},
+		c, err := decideFires(fireInput{due: DueJob{Job: job, Pending: 1, PendingDue: tt.pendingDue, Running: tt.running, Unconfirmed: tt.unconfirmed},
 			now: now, horizon: now.Add(time.Second), grace: time.Hour, overdue: 500 * time.Millisecond,
 			newID: func() string { return "x" }})
 		if got := describeCommit(c, t0); err != nil || got != tt.want {
-			t.Errorf("pending due %s: got %s, %v; want %s", tt.pendingDue.Format(time.TimeOnly), got, err, tt.want)
+			t.Errorf("pending due %s, %d running (%d unconfirmed): got %s, %v; want %s",
+				tt.pendingDue.Format(time.TimeOnly), len(tt.running), tt.unconfirmed, got, err, tt.want)
 		}
 	}
 }
@@ -142,6 +151,32 @@ func TestDecideUnconfirmed(t *testing.T) {
 			overdue: 500 * time.Millisecond, newID: func() string { return "x" }})
 		if got := describeCommit(c, t0); err != nil || got != tt.want {
 			t.Errorf("%s: got %s, %v; want %s", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+// TestDecideLapsed: fires that fell due while a dead node's claim held the
+// job are each queued, neither coalesced nor skipped; the misfire grace
+// still applies, and fires after the lapse follow the job's policies.
+func TestDecideLapsed(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		lapsed time.Time
+		grace  time.Duration
+		now    time.Time
+		want   string
+	}{
+		{"no lapse: coalesced", time.Time{}, time.Hour, t0.Add(150 * time.Second), "skipped@0(coalesced) skipped@1(coalesced) pending@2 next@3"},
+		{"held by a lapsed claim: each queued", t0.Add(150 * time.Second), time.Hour, t0.Add(150 * time.Second), "pending@0 pending@1 pending@2 next@3"},
+		{"beyond the grace still missed", t0.Add(150 * time.Second), 100 * time.Second, t0.Add(150 * time.Second), "missed@0(misfire) pending@1 pending@2 next@3"},
+		{"after the lapse, the policies again", t0.Add(30 * time.Second), time.Hour, t0.Add(150 * time.Second), "skipped@1(coalesced) pending@0 pending@2 next@3"},
+	} {
+		job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0}), NextFire: t0}
+		c, err := decideFires(fireInput{due: DueJob{Job: job, Lapsed: tt.lapsed}, now: tt.now, horizon: tt.now.Add(time.Second),
+			grace: tt.grace, overdue: 500 * time.Millisecond, newID: func() string { return "x" }})
+		if got := describeCommit(c, t0); err != nil || got != tt.want {
+			t.Errorf("%s:\n got %s, %v\nwant %s", tt.name, got, err, tt.want)
 		}
 	}
 }

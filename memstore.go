@@ -276,11 +276,12 @@ func (mj *memJob) claimed() bool { return mj.extra != nil && mj.extra.claimToken
 func claimsBefore(a, b *memJob) bool { return a.extra.claimUntil.Before(b.extra.claimUntil) }
 
 // release ends a job's claim (already out of the claimed heap) and makes
-// it due again if it can fire.
-func (m *MemoryStore) release(mj *memJob) {
+// it due again if it can fire. lapsed is when the claim ran out without a
+// commit, zero for a commit (DueJob.Lapsed).
+func (m *MemoryStore) release(mj *memJob, lapsed time.Time) {
 	if mj.extra != nil {
-		mj.extra.claimToken, mj.extra.claimNode = 0, ""
-		if mj.extra.trig == nil {
+		mj.extra.claimToken, mj.extra.claimNode, mj.extra.lapsed = 0, "", lapsed
+		if mj.extra.trig == nil && lapsed.IsZero() {
 			mj.extra = nil
 		}
 	}

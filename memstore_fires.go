@@ -41,7 +41,7 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 			break
 		}
 		m.claimed.pop()
-		m.release(j)
+		m.release(j, j.extra.claimUntil)
 	}
 	var out []DueJob
 	for len(out) < c.Limit {
@@ -57,7 +57,7 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(j)
 		d := DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
-			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Token: m.claimSeq}
+			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Lapsed: j.extra.lapsed, Token: m.claimSeq}
 		for _, r := range d.Running {
 			if n, ok := m.nodes[r.Node]; r.Node != c.Node && (!ok || !n.confirms(r.Started)) {
 				d.Unconfirmed++
@@ -127,7 +127,7 @@ func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 	}
 	m.claimed.remove(mj)
 	mj.setNext(c.NextFire, &m.locs)
-	m.release(mj)
+	m.release(mj, time.Time{})
 	return res
 }
 

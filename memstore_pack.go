@@ -34,6 +34,7 @@ type memExtra struct {
 	claimToken int64
 	claimNode  string
 	claimUntil time.Time
+	lapsed     time.Time // DueJob.Lapsed
 }
 
 // Field tags of a packed job. A field at its zero value is left out.

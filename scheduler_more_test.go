@@ -3,8 +3,6 @@ package sundial_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -172,105 +170,5 @@ func TestDeadNodeRunRecovered(t *testing.T) {
 	}
 	if r, _ := s.GetRun(ctx, "r1"); r.State != sundial.RunInterrupted {
 		t.Errorf("the dead node's run is %s, want interrupted (no run stays running)", r.State)
-	}
-}
-
-// TestDeadNodeCostsNoFires: a node killed holding a run of a job that
-// fires every second holds its MaxInstances slot until its heartbeat
-// expires. The fires decided meanwhile are not skipped on that run's word:
-// they wait, and run once the dead node's run is recovered.
-func TestDeadNodeCostsNoFires(t *testing.T) {
-	clock := sundialtest.NewClock(t0)
-	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
-	ctx := context.Background()
-	// The dead node heartbeats, claims the fire at t0 ahead of its due
-	// time through the store, as a node would, and dies before the task
-	// begins.
-	if _, err := store.Heartbeat(ctx, sundial.NodeInfo{ID: "dead", TTL: 5 * time.Second}, t0.Add(-time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	job := &sundial.Job{ID: "j", Task: "noop", Trigger: sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: t0}),
-		NextFire: t0.Add(time.Second), Retry: sundial.RetryPolicy{Attempts: 2, Backoff: time.Millisecond}}
-	store.AddJob(ctx, job, sundial.ConflictError, t0.Add(-time.Second))
-	store.AddRuns(ctx, []*sundial.Run{{ID: "r0", JobID: "j", Task: "noop", Scheduled: t0, Due: t0, Attempt: 1, State: sundial.RunPending}})
-	if got, _ := store.ClaimRuns(ctx, sundial.RunClaim{Node: "dead", Now: t0.Add(-40 * time.Millisecond), Horizon: t0,
-		Limit: map[string]int{"default": 1}}); len(got) != 1 {
-		t.Fatal("the dead node did not claim the run")
-	}
-	s := startOn(t, sundial.Config{Store: store, Clock: clock, NodeID: "alive", HeartbeatInterval: time.Second, HeartbeatTTL: 5 * time.Second})
-	lost := sundialtest.Record(t, s, sundial.EventNodeLost)
-	var mu sync.Mutex
-	var skipped []sundial.Event
-	s.Subscribe(sundial.EventJobMaxInstances|sundial.EventJobSkipped|sundial.EventJobMissed, func(e sundial.Event) {
-		mu.Lock()
-		skipped = append(skipped, e)
-		mu.Unlock()
-	})
-	// The clock moves on only once the scheduler has caught up with it, as
-	// it does in real time: the fires of the next half second decided (the
-	// schedule loop wakes half a Lookahead before a fire), and every due run started unless the dead node's run still
-	// holds the job. 8 s in steps of 100 ms pass the dead node's expiry at
-	// 4 s.
-	caughtUp := func() bool {
-		j, err := store.GetJob(ctx, "j")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !j.NextFire.After(clock.Now().Add(500 * time.Millisecond)) {
-			return false
-		}
-		if r, _ := store.GetRun(ctx, "r0"); r.State == sundial.RunRunning {
-			return true
-		}
-		due, err := store.ListRuns(ctx, sundial.RunFilter{JobID: "j", States: []sundial.RunState{sundial.RunPending}, To: clock.Now().Add(time.Nanosecond)})
-		return err == nil && len(due) == 0
-	}
-	for range 80 {
-		deadline := time.Now().Add(wait)
-		for !caughtUp() {
-			if time.Now().After(deadline) {
-				j, _ := store.GetJob(ctx, "j")
-				r, _ := store.GetRun(ctx, "r0")
-				t.Fatalf("at %v the scheduler did not catch up: next fire %v, r0 %s", clock.Now().Sub(t0), j.NextFire.Sub(t0), r.State)
-			}
-			clock.WaitForTimers(3, 10*time.Millisecond)
-		}
-		clock.WaitForTimers(3, wait)
-		clock.Advance(100 * time.Millisecond)
-	}
-	lost.Wait(t, sundial.EventNodeLost, wait)
-	end := t0.Add(6 * time.Second)
-	deadline := time.Now().Add(wait)
-	for {
-		runs, err := s.ListRuns(ctx, sundial.RunFilter{JobID: "j", To: end.Add(time.Millisecond)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ran := map[time.Time]bool{}
-		var seen []string
-		for _, r := range runs {
-			if r.State == sundial.RunSucceeded {
-				ran[r.Scheduled] = true
-			}
-			seen = append(seen, fmt.Sprintf("%v#%d %s(%s)@%v", r.Scheduled.Sub(t0), r.Attempt, r.State, r.Reason, r.Started.Sub(t0)))
-		}
-		missing := 0
-		for f := t0; !f.After(end); f = f.Add(time.Second) {
-			if !ran[f] {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d fires up to 6 s never ran; runs: %v", missing, seen)
-		}
-		time.Sleep(10 * time.Millisecond) // the runs of 8 s are finishing
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, e := range skipped {
-		t.Errorf("%s for the fire at %v: a dead node's run held it back", e.Type, e.Scheduled.Sub(t0))
 	}
 }

@@ -114,7 +114,7 @@ type DueJob struct {
 	Pending int    // its runs waiting to start
 	// PendingDue is the earliest Due among its pending runs (zero when
 	// none): a fire decided ahead of time counts pending runs against
-	// MaxInstances only once they are overdue.
+	// MaxInstances only once they are overdue, behind a running run.
 	PendingDue time.Time
 	// Unconfirmed counts the runs of Running held by another node (not
 	// JobClaim.Node) that has not heartbeated since it started them, or
@@ -122,7 +122,13 @@ type DueJob struct {
 	// node's heartbeat expires nobody can tell whether it died holding
 	// them, so they are no evidence that the job is busy.
 	Unconfirmed int
-	Token       int64 // the claim; CommitFires presents it
+	// Lapsed is when the job's previous claim ran out without a commit
+	// (its node died, or lost the store's answer, in mid-round), if the
+	// job has not been committed since; zero otherwise. No node could
+	// decide the fires due until then on time, so they are neither
+	// coalesced nor skipped for it.
+	Lapsed time.Time
+	Token  int64 // the claim; CommitFires presents it
 }
 
 // FireCommit is the schedule loop's decision for one claimed job.

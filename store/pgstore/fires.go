@@ -31,9 +31,10 @@ func (s *Store) NextFireTime(ctx context.Context) (time.Time, error) {
 // another transaction holds), gives each a new token, and returns them
 // with their counts of pending and running runs. Another node's claim is
 // taken over once its lease ended both by the caller's clock and the
-// server's; the claiming node's own, at once.
+// server's; the claiming node's own, at once. A claim taken over lapsed
+// (DueJob.Lapsed) at the end of its lease, or now if that is sooner.
 const claimSQL = `WITH due AS (
-		SELECT id FROM {schema}.jobs
+		SELECT id, CASE WHEN claim_token IS NOT NULL THEN least(claim_until, $2) END AS lapsed FROM {schema}.jobs
 		WHERE NOT paused AND next_fire IS NOT NULL AND next_fire <= $1
 			AND (claim_token IS NULL OR claim_node = $4 OR claim_until <= least($2, ` + clockNs + `))
 		ORDER BY next_fire, id LIMIT $3
@@ -41,8 +42,8 @@ const claimSQL = `WITH due AS (
 	claimed AS (
 		UPDATE {schema}.jobs j SET claim_token = nextval('{schema}.claim_tokens'), claim_node = $4, claim_until = $5
 		FROM due WHERE j.id = due.id
-		RETURNING j.id, j.spec, j.args, j.next_fire, j.claim_token)
-	SELECT c.id, c.spec, c.args, c.next_fire, c.claim_token, a.pending, a.first_due, a.running
+		RETURNING j.id, j.spec, j.args, j.next_fire, j.claim_token, due.lapsed)
+	SELECT c.id, c.spec, c.args, c.next_fire, c.claim_token, c.lapsed, a.pending, a.first_due, a.running
 	FROM claimed c CROSS JOIN LATERAL (
 		SELECT count(*) FILTER (WHERE state = 1) AS pending, min(due) FILTER (WHERE state = 1) AS first_due,
 			count(*) FILTER (WHERE state = 2) AS running
@@ -91,13 +92,13 @@ func scanDue(rows pgx.Rows) (sundial.DueJob, bool, error) {
 	var c jobColumns
 	var d sundial.DueJob
 	var pending, running int64
-	var first *int64
-	if err := rows.Scan(&c.id, &c.spec, &c.args, &c.next, &d.Token, &pending, &first, &running); err != nil {
+	var first, lapsed *int64
+	if err := rows.Scan(&c.id, &c.spec, &c.args, &c.next, &d.Token, &lapsed, &pending, &first, &running); err != nil {
 		return d, false, err
 	}
 	var err error
 	d.Job, err = c.job()
-	d.Pending, d.PendingDue = int(pending), fromNullNs(first)
+	d.Pending, d.PendingDue, d.Lapsed = int(pending), fromNullNs(first), fromNullNs(lapsed)
 	return d, running > 0, err
 }
 

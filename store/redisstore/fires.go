@@ -66,15 +66,16 @@ func (s *Store) ClaimDueJobs(ctx context.Context, c sundial.JobClaim) ([]sundial
 // decodeDue reads one claimed job of claimjobs.lua, claimed by node.
 func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 	f := list(v)
-	if len(f) != 6 {
+	if len(f) != 7 {
 		return sundial.DueJob{}, corrupt("claim due jobs: unexpected reply %v", v)
 	}
 	j, err := decodeJob(str(f[0]), str(f[1]))
 	if err != nil {
 		return sundial.DueJob{}, err
 	}
-	first, err := fromMicros(str(f[3]))
-	if err != nil {
+	first, err1 := fromMicros(str(f[3]))
+	lapsed, err2 := fromMicros(str(f[6]))
+	if err := firstErr(err1, err2); err != nil {
 		return sundial.DueJob{}, err
 	}
 	running, err := decodeRuns(f[4])
@@ -82,7 +83,7 @@ func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 		return sundial.DueJob{}, err
 	}
 	pending, _ := f[2].(int64)
-	d := sundial.DueJob{Job: j, Running: running, Pending: int(pending), PendingDue: first, Token: token}
+	d := sundial.DueJob{Job: j, Running: running, Pending: int(pending), PendingDue: first, Lapsed: lapsed, Token: token}
 	beats := list(f[5])
 	if len(beats) != len(running) {
 		return sundial.DueJob{}, corrupt("claim due jobs: %d heartbeats for %d running runs", len(beats), len(running))

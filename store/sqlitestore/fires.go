@@ -37,14 +37,14 @@ const dueSQL = `SELECT id FROM jobs
 	ORDER BY next_fire, id LIMIT ?`
 
 var (
-	releaseExpiredSQL = hot(`UPDATE jobs SET claim_token = NULL, claim_node = NULL, claim_until = NULL
+	releaseExpiredSQL = hot(`UPDATE jobs SET lapsed = claim_until, claim_token = NULL, claim_node = NULL, claim_until = NULL
 			WHERE claim_until IS NOT NULL AND claim_until <= ?`)
 	anyDueJobSQL = hot(`SELECT
 		EXISTS (SELECT 1 FROM jobs WHERE paused = 0 AND next_fire IS NOT NULL AND next_fire <= ? AND claim_token IS NULL)
 		OR EXISTS (SELECT 1 FROM jobs WHERE claim_until IS NOT NULL AND claim_until <= ?)`)
 	bumpSQL     = hot(`UPDATE counters SET value = value + ? WHERE name = ? RETURNING value`)
 	claimJobSQL = hot(`UPDATE jobs SET claim_token = ?, claim_node = ?, claim_until = ?
-		WHERE id IN (` + dueSQL + `) RETURNING ` + jobCols)
+		WHERE id IN (` + dueSQL + `) RETURNING ` + jobCols + `, lapsed`)
 )
 
 // ClaimDueJobs leases up to c.Limit (zero: 1,000) due jobs to c.Node
@@ -95,18 +95,23 @@ func claimJobs(st *stmts, c sundial.JobClaim) ([]sundial.DueJob, error) {
 	if err := st.row(bumpSQL, 1, "claim").Scan(&token); err != nil {
 		return nil, err
 	}
-	jobs, err := listJobs(st.ctx, st, claimJobSQL, token, c.Node, timeText(c.Now.Add(c.Lease)), timeText(c.Horizon), c.Limit)
+	rows, err := st.query(claimJobSQL, token, c.Node, timeText(c.Now.Add(c.Lease)), timeText(c.Horizon), c.Limit)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(jobs, func(a, b *sundial.Job) int {
-		return cmp.Or(a.NextFire.Compare(b.NextFire), strings.Compare(a.ID, b.ID))
-	})
-	out := make([]sundial.DueJob, len(jobs))
-	for i, j := range jobs {
-		out[i] = sundial.DueJob{Job: j, Token: token}
+	defer rows.Close()
+	var out []sundial.DueJob
+	for rows.Next() {
+		d := sundial.DueJob{Token: token}
+		if d.Job, err = scanJob(withExtra{rows, []any{timeScan{&d.Lapsed}}}); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
-	return out, nil
+	slices.SortFunc(out, func(a, b sundial.DueJob) int {
+		return cmp.Or(a.Job.NextFire.Compare(b.Job.NextFire), strings.Compare(a.Job.ID, b.Job.ID))
+	})
+	return out, rows.Err()
 }
 
 // CommitFires applies each commit: a commit whose token still holds its

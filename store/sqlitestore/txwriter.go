@@ -56,7 +56,7 @@ func (w *txWriter) nextArchive() (int64, error) {
 
 // commitSQL sets a job's next fire and releases its claim, if the token
 // still holds it.
-var commitSQL = hot(`UPDATE jobs SET next_fire = ?, claim_token = NULL, claim_node = NULL, claim_until = NULL
+var commitSQL = hot(`UPDATE jobs SET next_fire = ?, claim_token = NULL, claim_node = NULL, claim_until = NULL, lapsed = NULL
 	WHERE id = ? AND claim_token = ?`)
 
 func (w *txWriter) close() { w.stmts.close() }

@@ -88,6 +88,24 @@ func testClaims(t *testing.T, newStore NewStore) {
 			t.Errorf("a lost commit inserted runs")
 		}
 	})
+	t.Run("LapsedClaimReported", func(t *testing.T) {
+		s := newStore(t)
+		mustAdd(t, s, job("a", base))
+		if d := claim(t, s, "n1", base, 10); len(d) != 1 || !d[0].Lapsed.IsZero() {
+			t.Fatalf("first claim = %+v, want a, not lapsed", d)
+		}
+		// n1 dies mid-round: its 30 s lease runs out uncommitted.
+		d := claim(t, s, "n2", base.Add(31*time.Second), 10)
+		if len(d) != 1 || !d[0].Lapsed.Equal(base.Add(30*time.Second)) {
+			t.Fatalf("claim after the lease ran out = %+v, want a, lapsed at the lease's end %v", d, base.Add(30*time.Second))
+		}
+		if _, err := s.CommitFires(ctx, []sundial.FireCommit{{JobID: "a", Token: d[0].Token, NextFire: base.Add(time.Minute)}}, base.Add(31*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if d := claim(t, s, "n3", base.Add(time.Minute), 10); len(d) != 1 || !d[0].Lapsed.IsZero() {
+			t.Errorf("claim after a commit = %+v, want a, not lapsed", d)
+		}
+	})
 	t.Run("UpdateDuringClaimWins", func(t *testing.T) {
 		s := newStore(t)
 		mustAdd(t, s, job("a", base))

@@ -17,7 +17,7 @@ while i <= #ARGV do
     out[#out + 1] = {0}
     i = i + nruns * RUNF + ncancel
   else
-    redis.call('HDEL', jk, 'ctoken', 'cnode', 'cuntil')
+    redis.call('HDEL', jk, 'ctoken', 'cnode', 'cuntil', 'lapsed')
     redis.call('ZREM', P .. 'claims', id)
     redis.call('HSET', jk, 'next', next, 'nextus', nextus)
     if next ~= '' and redis.call('HGET', jk, 'paused') == '0' then
