@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,8 +96,11 @@ func Run(ctx context.Context, lib Lib, cfg Config) Result {
 		res.Err = err.Error()
 		return res
 	}
+	// Each run has a schema and key prefix of its own: a kept run's data
+	// must not meet the next run's.
+	seq := runSeq.Add(1)
 	env := &Env{Lib: lib.Name, Jobs: cfg.Jobs, Every: cfg.Every, Spread: !cfg.Same, Postgres: cfg.Postgres, Redis: cfg.Redis,
-		Schema: schemaName(lib.Name), Prefix: fmt.Sprintf("clusterbench:%s:%d:", lib.Name, os.Getpid()), Dir: dir, Options: cfg.Options}
+		Schema: schemaName(lib.Name, seq), Prefix: fmt.Sprintf("clusterbench:%s:%d:%d:", lib.Name, os.Getpid(), seq), Dir: dir, Options: cfg.Options}
 	if !cfg.Keep {
 		defer os.RemoveAll(dir)
 	} else {
@@ -123,10 +127,13 @@ func Run(ctx context.Context, lib Lib, cfg Config) Result {
 
 var nonWord = regexp.MustCompile(`[^a-z0-9_]`)
 
-// schemaName is a PostgreSQL schema private to this process and lib.
-func schemaName(lib string) string {
-	return nonWord.ReplaceAllString(strings.ToLower(fmt.Sprintf("clusterbench_%s_%d", lib, os.Getpid())), "_")
+// schemaName is a PostgreSQL schema private to this process, lib and run.
+func schemaName(lib string, seq int64) string {
+	return nonWord.ReplaceAllString(strings.ToLower(fmt.Sprintf("clusterbench_%s_%d_%d", lib, os.Getpid(), seq)), "_")
 }
+
+// runSeq numbers the runs of this process.
+var runSeq atomic.Int64
 
 // plan fixes the windows once the anchor is known.
 func plan(env *Env, cfg Config) *Plan {
