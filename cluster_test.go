@@ -455,6 +455,53 @@ func TestRecoversAtPeerExpiry(t *testing.T) {
 	}
 }
 
+// laggingStore's clock, which decides when a node counts as lost, runs
+// behind the scheduler's reading of it, as it may by up to half a round
+// trip. It notes when, by the scheduler's clock, it found a node lost.
+type laggingStore struct {
+	*sundial.MemoryStore
+	lag   time.Duration
+	mu    sync.Mutex
+	found time.Time
+}
+
+func (s *laggingStore) RecoverRuns(ctx context.Context, now time.Time) (sundial.Recovery, error) {
+	rec, err := s.MemoryStore.RecoverRuns(ctx, now.Add(-s.lag))
+	if len(rec.LostNodes) > 0 {
+		s.mu.Lock()
+		s.found = now
+		s.mu.Unlock()
+	}
+	return rec, err
+}
+
+func (s *laggingStore) foundAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.found
+}
+
+// A dead node whose heartbeat expired by the scheduler's clock but not yet
+// by the store's is looked for again a tenth of a HeartbeatInterval later,
+// not at the next heartbeat.
+func TestRecoversAtPeerExpiryDespiteLag(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	st := &laggingStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), lag: 100 * time.Millisecond}
+	if _, err := st.Heartbeat(context.Background(), sundial.NodeInfo{ID: "dead", TTL: 3 * time.Second}, t0); err != nil {
+		t.Fatal(err)
+	}
+	startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", HeartbeatInterval: 2 * time.Second, HeartbeatTTL: 10 * time.Second})
+	for st.foundAt().IsZero() && clock.Now().Before(t0.Add(5*time.Second)) {
+		clock.WaitForTimers(3, wait)
+		clock.Advance(10 * time.Millisecond)
+	}
+	// Expired at 3 s by the scheduler's clock, 3.1 s by the store's; the
+	// next heartbeat is at 4 s.
+	if at := st.foundAt(); at.IsZero() || at.After(t0.Add(3500*time.Millisecond)) {
+		t.Errorf("the dead node was found lost at %v, want by 3.5 s", at.Sub(t0))
+	}
+}
+
 // On a shared store a worker learns of runs another node created only
 // through notices, without their times: it then claims every 50 ms for a
 // Lookahead, so such a run starts on time, not at the worker's next poll

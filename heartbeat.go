@@ -22,9 +22,14 @@ func (s *Scheduler) heartbeatLoop(ctx context.Context) {
 			return
 		}
 		now := s.clock.Now()
-		if now.Before(beat) { // a peer's heartbeat expired
+		if now.Before(beat) { // a peer's heartbeat expired, by this node's clock
 			peer = time.Time{}
-			s.recoverRuns(ctx)
+			if s.recoverRuns(ctx) == 0 {
+				// Not yet by the store's clock (this node's reading of it
+				// is off by up to half a round trip), or another node
+				// recovered it: look again shortly, until the next beat.
+				peer = s.peerCheck(now)
+			}
 			continue
 		}
 		beat = now.Add(s.cfg.HeartbeatInterval)
@@ -152,12 +157,13 @@ func (s *Scheduler) releaseOrphan(r *Run, now time.Time) {
 	wake(s.wakeWorker)
 }
 
-// recoverRuns interrupts the runs of lost nodes and reports what it did.
-func (s *Scheduler) recoverRuns(ctx context.Context) {
+// recoverRuns interrupts the runs of lost nodes, reports what it did, and
+// returns how many nodes it found lost.
+func (s *Scheduler) recoverRuns(ctx context.Context) (lost int) {
 	rec, err := s.store.RecoverRuns(ctx, s.clock.Now())
 	if err != nil {
 		s.log.Warn("recover_runs_failed", "err", err)
-		return
+		return 0
 	}
 	for _, node := range rec.LostNodes {
 		s.log.Warn("node_lost", "node", node)
@@ -173,4 +179,5 @@ func (s *Scheduler) recoverRuns(ctx context.Context) {
 	if len(rec.Retries) > 0 {
 		wake(s.wakeWorker)
 	}
+	return len(rec.LostNodes)
 }
