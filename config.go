@@ -64,9 +64,10 @@ type Config struct {
 	// JobLease is how long a claim on a due job lasts: a schedule round
 	// (claim, decide, commit) takes milliseconds, and a node that dies in
 	// the middle of one keeps its jobs from every other node until the
-	// lease ends (or its heartbeat expires, whichever is first). A round
-	// slower than the lease wastes its work (the commit is refused) but
-	// runs nothing twice. Zero means 5s.
+	// lease ends. The fires due meanwhile then run late, each one, neither
+	// coalesced nor skipped (DueJob.Lapsed). A round slower than the lease
+	// wastes its work (the commit is refused) but runs nothing twice. Zero
+	// means 5s.
 	JobLease time.Duration
 	// SlowAfter raises EventRunSlow for runs taking longer, for jobs that
 	// do not set their own. Zero means never.

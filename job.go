@@ -36,6 +36,10 @@ type Job struct {
 	// cluster. Zero means 1.
 	MaxInstances int
 	// Overlap says what a fire does when MaxInstances runs are active.
+	// On a shared store, runs of a node that has not heartbeated since it
+	// started them do not count as active: the node may have died
+	// holding them, so a fire they would turn away waits for them
+	// instead (for at most the node's HeartbeatTTL).
 	Overlap OverlapPolicy
 	// Executor names the pool that runs the job; "" means "default".
 	Executor string
