@@ -93,14 +93,15 @@ type lostNode struct {
 }
 
 // lostNodes reads the nodes whose heartbeat expired, and plans the
-// retries of their runs.
+// retries of their runs, reading their jobs in one round trip.
 func (s *Store) lostNodes(ctx context.Context, now time.Time) ([]lostNode, error) {
 	v, err := s.run(ctx, lostScript, "recover runs", micros(now))
 	if err != nil {
 		return nil, err
 	}
-	jobs := map[string]*sundial.Job{}
 	var out []lostNode
+	var ids []string
+	index := map[string]int{} // job ID → its place in ids
 	for _, x := range list(v) {
 		f := list(x)
 		if len(f) != 2 {
@@ -116,28 +117,29 @@ func (s *Store) lostNodes(ctx context.Context, now time.Time) ([]lostNode, error
 			if err != nil {
 				return nil, err
 			}
-			job, err := s.jobOf(ctx, jobs, r.JobID)
-			if err != nil {
-				return nil, err
+			if _, ok := index[r.JobID]; !ok {
+				index[r.JobID] = len(ids)
+				ids = append(ids, r.JobID)
 			}
 			ended := r.Clone()
 			ended.State, ended.Reason, ended.Finished = sundial.RunInterrupted, "node lost", now
 			n.runs = append(n.runs, ended)
-			n.retries = append(n.retries, sundial.PlanRetry(job, ended, now))
 		}
 		out = append(out, n)
 	}
-	return out, nil
-}
-
-// jobOf returns a run's job (nil if removed), reading each job once.
-func (s *Store) jobOf(ctx context.Context, cache map[string]*sundial.Job, id string) (*sundial.Job, error) {
-	if j, ok := cache[id]; ok {
-		return j, nil
+	if len(ids) == 0 {
+		return out, nil
 	}
-	j, err := s.getJob(ctx, id)
-	cache[id] = j
-	return j, err
+	jobs, err := s.getJobs(ctx, "recover runs", ids) // nil where removed
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		for _, r := range out[i].runs {
+			out[i].retries = append(out[i].retries, sundial.PlanRetry(jobs[index[r.JobID]], r, now))
+		}
+	}
+	return out, nil
 }
 
 // recover writes the lost nodes' ends and retries, adds what it did to
