@@ -128,12 +128,13 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 	// ClaimRuns holds it back if they do not. (A job firing every 200 ms has
 	// five fires in a 1 s lookahead; counting each against the next would
 	// skip four in five.) Overdue pending runs count only behind a run
-	// known to be running (not Unconfirmed): MaxInstances bounds runs
-	// running, and with none the pending ones are about to start (they
-	// waited for a slot, or for a dead node's run to be recovered). Fires
-	// already due count them all.
+	// that has been running for as long and is known to (not
+	// Unconfirmed): MaxInstances bounds runs running, and otherwise the
+	// pending ones are about to start, one after another (they waited for
+	// a slot, or for a dead node's run to be recovered). Fires already
+	// due count them all.
 	queued := in.due.Pending
-	if pd := in.due.PendingDue; queued > 0 && (!pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) || len(in.due.Running) == in.due.Unconfirmed) {
+	if pd := in.due.PendingDue; queued > 0 && (!pd.IsZero() && !pd.Before(in.now.Add(-in.overdue)) || !in.busy()) {
 		queued = 0
 	}
 	waiting := 0 // due fires admitted by this decision
@@ -163,6 +164,20 @@ func (in fireInput) admit(fires []time.Time, c *FireCommit) {
 		}
 		c.Runs = append(c.Runs, in.pending(f))
 	}
+}
+
+// busy reports whether the job has a run that has been running for longer
+// than the overdue allowance, and not on a node that may have died. (The
+// store counts Unconfirmed runs, not which: they are taken to be the
+// long-running ones.)
+func (in fireInput) busy() bool {
+	long := 0
+	for _, r := range in.due.Running {
+		if r.Started.Before(in.now.Add(-in.overdue)) {
+			long++
+		}
+	}
+	return long > in.due.Unconfirmed
 }
 
 // record is a run for a fire that was accounted for but not executed.

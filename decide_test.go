@@ -92,15 +92,16 @@ func TestDecideJitter(t *testing.T) {
 
 // TestDecideOverduePending: a fire decided ahead counts a pending run
 // against MaxInstances only once that run is overdue, and only behind a
-// run known to be running. Until it is overdue it is on its way to a
-// worker (at 50,000 fires/s the previous second's run is often still
-// pending when the next fire is decided); with nothing running it is about
-// to start (it waited for a slot, or for a dead node's run to be
-// recovered).
+// run known to have been running for as long. Until it is overdue it is
+// on its way to a worker (at 50,000 fires/s the previous second's run is
+// often still pending when the next fire is decided); otherwise it is
+// about to start (it waited for a slot, or for a dead node's run to be
+// recovered, and the runs ahead of it are starting one after another).
 func TestDecideOverduePending(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 	now := t0.Add(59 * time.Second)
-	busy := []*Run{{ID: "r1", Node: "n1"}}
+	busy := []*Run{{ID: "r1", Node: "n1", Started: now.Add(-2 * time.Second)}}
+	fresh := []*Run{{ID: "r2", Node: "n1", Started: now.Add(-10 * time.Millisecond)}} // the backlog starting
 	for _, tt := range []struct {
 		pendingDue  time.Time
 		running     []*Run
@@ -111,6 +112,7 @@ func TestDecideOverduePending(t *testing.T) {
 		{now.Add(-2 * time.Second), busy, 0, "skipped@1(max instances) next@2"},
 		{now.Add(-2 * time.Second), nil, 0, "pending@1 next@2"},
 		{now.Add(-2 * time.Second), busy, 1, "pending@1 next@2"},
+		{now.Add(-2 * time.Second), fresh, 0, "pending@1 next@2"},
 	} {
 		job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Minute, &IntervalOptions{Start: t0}), NextFire: t0.Add(time.Minute)}
 		c, err := decideFires(fireInput{due: DueJob{Job: job, Pending: 1, PendingDue: tt.pendingDue, Running: tt.running, Unconfirmed: tt.unconfirmed},
