@@ -56,12 +56,11 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		}
 		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(j)
-		d := DueJob{Job: m.unpack(j), Running: m.runningCopies(j.id),
-			Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id), Lapsed: j.extra.lapsed, Token: m.claimSeq}
-		for _, r := range d.Running {
-			if n, ok := m.nodes[r.Node]; r.Node != c.Node && (!ok || !n.confirms(r.Started)) {
-				d.Unconfirmed++
-			}
+		d := DueJob{Job: m.unpack(j), Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id),
+			Lapsed: j.extra.lapsed, Token: m.claimSeq}
+		for _, r := range m.runningCopies(j.id) {
+			n, ok := m.nodes[r.Node]
+			d.AddRunning(r, ok && n.confirms(r.Started), c.Node)
 		}
 		out = append(out, d)
 	}

@@ -131,6 +131,17 @@ type DueJob struct {
 	Token  int64 // the claim; CommitFires presents it
 }
 
+// AddRunning appends r to d.Running, and counts it in d.Unconfirmed when
+// it is not claimer's (JobClaim.Node) and confirmed is false: its node has
+// not heartbeated since it started r. It serves stores answering
+// ClaimDueJobs.
+func (d *DueJob) AddRunning(r *Run, confirmed bool, claimer string) {
+	d.Running = append(d.Running, r)
+	if !confirmed && r.Node != claimer {
+		d.Unconfirmed++
+	}
+}
+
 // FireCommit is the schedule loop's decision for one claimed job.
 type FireCommit struct {
 	JobID    string

@@ -124,11 +124,7 @@ func (s *Store) addRunning(ctx context.Context, due []sundial.DueJob, node strin
 		if err != nil {
 			return err
 		}
-		d := &due[index[r.JobID]]
-		d.Running = append(d.Running, r)
-		if !confirmed && r.Node != node {
-			d.Unconfirmed++
-		}
+		due[index[r.JobID]].AddRunning(r, confirmed, node)
 	}
 	return rows.Err()
 }

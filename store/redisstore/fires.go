@@ -83,7 +83,7 @@ func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 		return sundial.DueJob{}, err
 	}
 	pending, _ := f[2].(int64)
-	d := sundial.DueJob{Job: j, Running: running, Pending: int(pending), PendingDue: first, Lapsed: lapsed, Token: token}
+	d := sundial.DueJob{Job: j, Pending: int(pending), PendingDue: first, Lapsed: lapsed, Token: token}
 	beats := list(f[5])
 	if len(beats) != len(running) {
 		return sundial.DueJob{}, corrupt("claim due jobs: %d heartbeats for %d running runs", len(beats), len(running))
@@ -93,9 +93,7 @@ func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 		if err != nil {
 			return sundial.DueJob{}, err
 		}
-		if !ok && r.Node != node {
-			d.Unconfirmed++
-		}
+		d.AddRunning(r, ok, node)
 	}
 	return d, nil
 }

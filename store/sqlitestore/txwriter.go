@@ -243,11 +243,7 @@ func addRunning(st *stmts, due []sundial.DueJob, index map[string]int, args []an
 		if err != nil {
 			return err
 		}
-		d := &due[index[r.JobID]]
-		d.Running = append(d.Running, r)
-		if !confirmed && r.Node != node {
-			d.Unconfirmed++
-		}
+		due[index[r.JobID]].AddRunning(r, confirmed, node)
 	}
 	return rows.Err()
 }
