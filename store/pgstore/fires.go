@@ -43,11 +43,13 @@ const claimSQL = `WITH due AS (
 		UPDATE {schema}.jobs j SET claim_token = nextval('{schema}.claim_tokens'), claim_node = $4, claim_until = $5
 		FROM due WHERE j.id = due.id
 		RETURNING j.id, j.spec, j.args, j.next_fire, j.claim_token, due.lapsed)
-	SELECT c.id, c.spec, c.args, c.next_fire, c.claim_token, c.lapsed, a.pending, a.first_due, a.running
-	FROM claimed c CROSS JOIN LATERAL (
-		SELECT count(*) FILTER (WHERE state = 1) AS pending, min(due) FILTER (WHERE state = 1) AS first_due,
+	SELECT c.id, c.spec, c.args, c.next_fire, c.claim_token, c.lapsed,
+		coalesce(a.pending, 0), a.first_due, coalesce(a.running, 0)
+	FROM claimed c LEFT JOIN (
+		SELECT r.job_id, count(*) FILTER (WHERE state = 1) AS pending, min(due) FILTER (WHERE state = 1) AS first_due,
 			count(*) FILTER (WHERE state = 2) AS running
-		FROM {schema}.runs r WHERE r.job_id = c.id AND r.state <= 2) a
+		FROM {schema}.runs r WHERE r.job_id IN (SELECT id FROM claimed) AND r.state <= 2
+		GROUP BY r.job_id) a ON a.job_id = c.id
 	ORDER BY c.next_fire, c.id`
 
 // ClaimDueJobs leases up to c.Limit (zero: 1,000) due jobs to c.Node
