@@ -54,7 +54,8 @@ func Processes(t *testing.T, cfg ProcessesConfig) {
 	end := start.Add((window - 1) * time.Second)
 	addProcessJobs(t, cfg.Store, jobs, start, end)
 
-	c := &cluster{t: t, env: cfg.Env, dir: t.TempDir(), live: map[string]*exec.Cmd{},
+	c := &cluster{t: t, env: cfg.Env, dir: t.TempDir(), live: map[string]*exec.Cmd{}, outOf: map[string]string{},
+		done:  map[string]chan struct{}{},
 		until: end.Add(90 * time.Second)} // should the test be gone; SIGTERM ends them sooner
 	defer c.stop() // whatever happens, the children end
 	c.spawn("node-0", "node-0.txt")
@@ -122,8 +123,20 @@ type cluster struct {
 	dir   string
 	until time.Time
 	wg    sync.WaitGroup
-	live  map[string]*exec.Cmd // by node; used by the test's goroutine only
-	files []string             // the tasks' records
+	live  map[string]*exec.Cmd     // by node; used by the test's goroutine only
+	outOf map[string]string        // each live node's record
+	done  map[string]chan struct{} // closed when the node's process has exited
+	files []string                 // the tasks' records
+}
+
+// exited reports whether node's process has exited.
+func (c *cluster) exited(node string) bool {
+	select {
+	case <-c.done[node]:
+		return true
+	default:
+		return false
+	}
 }
 
 // spawn starts a child process as node, recording its tasks' runs in
@@ -138,9 +151,11 @@ func (c *cluster) spawn(node, file string) {
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	c.live[node] = cmd
+	done := make(chan struct{})
+	c.live[node], c.outOf[node], c.done[node] = cmd, c.files[len(c.files)-1], done
 	c.wg.Go(func() {
 		err := cmd.Wait()
+		close(done)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
 			return // the victim
@@ -160,14 +175,29 @@ func (c *cluster) kill(node string) {
 }
 
 // stop asks the live processes to shut down (SIGTERM) and waits for every
-// process to exit.
+// process to exit. It signals a process only once it says it handles
+// SIGTERM (a child just restarted on a loaded machine may not yet), so
+// the signal's default action never ends one.
 func (c *cluster) stop() {
-	for _, cmd := range c.live {
+	for node, cmd := range c.live {
+		ready := readyFile(c.outOf[node])
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(ready); err == nil {
+				break
+			}
+			if c.exited(node) {
+				break
+			}
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 	}
 	clear(c.live)
 	c.wg.Wait()
 }
+
+// readyFile is the file a child creates beside its record once it handles
+// SIGTERM.
+func readyFile(record string) string { return record + ".ready" }
 
 // waitSettled waits, after the last fire, until no run is pending or
 // running and want runs have succeeded, or a minute has passed (the

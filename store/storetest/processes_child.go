@@ -62,6 +62,9 @@ func runChild(open func(ctx context.Context) (sundial.Store, error)) error {
 	// through Shutdown, not by the signal's default action.
 	term, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
+	if err := os.WriteFile(readyFile(os.Getenv(outVar)), nil, 0o600); err != nil { // SIGTERM is safe now
+		return err
+	}
 	until, err := time.Parse(time.RFC3339Nano, os.Getenv(untilVar))
 	if err != nil {
 		return err
