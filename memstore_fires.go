@@ -59,8 +59,8 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		d := DueJob{Job: m.unpack(j), Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id),
 			Lapsed: j.extra.lapsed, Token: m.claimSeq}
 		for _, r := range m.runningCopies(j.id) {
-			n, ok := m.nodes[r.Node]
-			d.AddRunning(r, ok && n.confirms(r.Started), c.Node)
+			n := m.nodes[r.Node] // zero without a heartbeat
+			d.AddRunning(r, n.seen, n.started, c.Node)
 		}
 		out = append(out, d)
 	}

@@ -375,12 +375,6 @@ func (m *MemoryStore) Heartbeat(ctx context.Context, node NodeInfo, now time.Tim
 // memNode is a node's last heartbeat.
 type memNode struct{ started, seen, expires time.Time }
 
-// confirms reports whether the heartbeat came from the node that started
-// a run at started, after it did.
-func (n memNode) confirms(started time.Time) bool {
-	return !n.seen.Before(started) && !n.started.After(started)
-}
-
 // RecoverRuns interrupts the running runs of nodes whose heartbeat expired,
 // inserts their retries per the job's policy, and reports the lost nodes
 // (each once; a node that heartbeats again is alive again).

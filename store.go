@@ -132,11 +132,14 @@ type DueJob struct {
 }
 
 // AddRunning appends r to d.Running, and counts it in d.Unconfirmed when
-// it is not claimer's (JobClaim.Node) and confirmed is false: its node has
-// not heartbeated since it started r. It serves stores answering
-// ClaimDueJobs.
-func (d *DueJob) AddRunning(r *Run, confirmed bool, claimer string) {
+// it is not claimer's (JobClaim.Node) and its node's last heartbeat does
+// not confirm it: seen is when that heartbeat came and nodeStarted the
+// start of the node that sent it (both zero when the node has none), and
+// it confirms r when it came after r started, from the start of the node
+// that started r. It serves stores answering ClaimDueJobs.
+func (d *DueJob) AddRunning(r *Run, seen, nodeStarted time.Time, claimer string) {
 	d.Running = append(d.Running, r)
+	confirmed := !seen.IsZero() && !seen.Before(r.Started) && !nodeStarted.After(r.Started)
 	if !confirmed && r.Node != claimer {
 		d.Unconfirmed++
 	}

@@ -105,28 +105,27 @@ func scanDue(rows pgx.Rows) (sundial.DueJob, bool, error) {
 }
 
 // addRunning fills in the claimed jobs' running runs, oldest fence
-// first, and counts those of other nodes than node that their node has
-// not heartbeated since starting (DueJob.Unconfirmed).
+// first, each with its node's last heartbeat (DueJob.AddRunning).
 func (s *Store) addRunning(ctx context.Context, due []sundial.DueJob, node string) error {
 	index := make(map[string]int, len(due))
 	ids := make([]string, len(due))
 	for i, d := range due {
 		index[d.Job.ID], ids[i] = i, d.Job.ID
 	}
-	rows, err := s.pool.Query(ctx, s.sql(`SELECT `+runCols("r.")+`, EXISTS (SELECT 1 FROM {schema}.nodes n
-			WHERE n.id = r.node AND n.seen >= r.started AND n.started <= r.started)
-		FROM {schema}.runs r WHERE r.state = 2 AND r.job_id = ANY($1) ORDER BY r.job_id, r.fence`), ids)
+	rows, err := s.pool.Query(ctx, s.sql(`SELECT `+runCols("r.")+`, n.seen, n.started
+		FROM {schema}.runs r LEFT JOIN {schema}.nodes n ON n.id = r.node
+		WHERE r.state = 2 AND r.job_id = ANY($1) ORDER BY r.job_id, r.fence`), ids)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var confirmed bool
-		r, err := scanRun(withExtra{rows, []any{&confirmed}})
+		var seen, started *int64 // NULL for a node without a heartbeat
+		r, err := scanRun(withExtra{rows, []any{&seen, &started}})
 		if err != nil {
 			return err
 		}
-		due[index[r.JobID]].AddRunning(r, confirmed, node)
+		due[index[r.JobID]].AddRunning(r, fromNullNs(seen), fromNullNs(started), node)
 	}
 	return rows.Err()
 }

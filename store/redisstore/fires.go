@@ -89,29 +89,18 @@ func decodeDue(v any, token int64, node string) (sundial.DueJob, error) {
 		return sundial.DueJob{}, corrupt("claim due jobs: %d heartbeats for %d running runs", len(beats), len(running))
 	}
 	for i, r := range running {
-		ok, err := confirms(beats[i], r.Started)
-		if err != nil {
-			return sundial.DueJob{}, err
+		b := list(beats[i]) // the node's last heartbeat: {seen, started}, '' without one
+		if len(b) != 2 {
+			return sundial.DueJob{}, corrupt("claim due jobs: unexpected heartbeat %v", beats[i])
 		}
-		d.AddRunning(r, ok, node)
+		seen, err1 := parseTime(str(b[0]))
+		started, err2 := parseTime(str(b[1]))
+		if err := firstErr(err1, err2); err != nil {
+			return sundial.DueJob{}, corrupt("claim due jobs: node heartbeat: %v", err)
+		}
+		d.AddRunning(r, seen, started, node)
 	}
 	return d, nil
-}
-
-// confirms reports whether a node's last heartbeat ({seen, started} as
-// claimjobs.lua returns it) came from the start of the node that started
-// a run at started, after it did.
-func confirms(beat any, started time.Time) (bool, error) {
-	b := list(beat)
-	if len(b) != 2 || str(b[0]) == "" {
-		return false, nil
-	}
-	seen, err1 := parseTime(str(b[0]))
-	up, err2 := parseTime(str(b[1]))
-	if err := firstErr(err1, err2); err != nil {
-		return false, corrupt("claim due jobs: node heartbeat: %v", err)
-	}
-	return !seen.Before(started) && !up.After(started), nil
 }
 
 // CommitFires applies each commit: a commit whose token still holds its

@@ -193,10 +193,10 @@ func (w *txWriter) insert(runs []*sundial.Run, now time.Time) ([]*sundial.Run, e
 const activeChunk = 256
 
 var (
-	// runningOfSQL's last column tells whether the run's node has
-	// heartbeated since it started the run (DueJob.Unconfirmed).
-	runningOfSQL = hot(`SELECT ` + runCols + `, EXISTS (SELECT 1 FROM nodes n
-			WHERE n.id = runs.node AND n.seen >= runs.started AND n.started <= runs.started)
+	// runningOfSQL's last columns are the run's node's last heartbeat
+	// (DueJob.AddRunning), NULL for a node without one.
+	runningOfSQL = hot(`SELECT ` + runCols + `, (SELECT seen FROM nodes WHERE id = runs.node),
+			(SELECT started FROM nodes WHERE id = runs.node)
 		FROM runs WHERE state = 2 AND job_id IN (` + placeholders(activeChunk) + `) ORDER BY job_id, fence`)
 	pendingOfSQL = hot(`SELECT job_id, count(*), min(due) FROM runs
 		WHERE state = 1 AND job_id IN (` + placeholders(activeChunk) + `) GROUP BY job_id`)
@@ -229,8 +229,8 @@ func addActiveRuns(st *stmts, due []sundial.DueJob, node string) error {
 	return nil
 }
 
-// addRunning fills in the running runs of the jobs named in args, and
-// counts those of other nodes than node that their node has not confirmed.
+// addRunning fills in the running runs of the jobs named in args, each
+// with its node's last heartbeat (DueJob.AddRunning).
 func addRunning(st *stmts, due []sundial.DueJob, index map[string]int, args []any, node string) error {
 	rows, err := st.query(runningOfSQL, args...)
 	if err != nil {
@@ -238,12 +238,12 @@ func addRunning(st *stmts, due []sundial.DueJob, index map[string]int, args []an
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var confirmed bool
-		r, err := scanRun(withExtra{rows, []any{&confirmed}})
+		var seen, started time.Time
+		r, err := scanRun(withExtra{rows, []any{timeScan{&seen}, timeScan{&started}}})
 		if err != nil {
 			return err
 		}
-		due[index[r.JobID]].AddRunning(r, confirmed, node)
+		due[index[r.JobID]].AddRunning(r, seen, started, node)
 	}
 	return rows.Err()
 }
