@@ -153,8 +153,7 @@ func (s *Scheduler) releaseOrphan(r *Run, now time.Time) {
 	s.log.Warn("orphan_released", "run", r.ID, "job", r.JobID, "claimed", claimed)
 	s.emit(Event{Type: EventRunInterrupted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Err: r.Reason, Run: r})
 	s.emit(Event{Type: EventRunRetrying, JobID: retry.JobID, RunID: retry.ID, Scheduled: retry.Scheduled, Attempt: retry.Attempt, Run: retry})
-	s.worker.expect(retry.Due)
-	wake(s.wakeWorker)
+	s.worker.created(retry)
 }
 
 // recoverRuns interrupts the runs of lost nodes, reports what it did, and
@@ -175,9 +174,6 @@ func (s *Scheduler) recoverRuns(ctx context.Context) (lost int) {
 	for _, r := range rec.Retries {
 		s.emit(Event{Type: EventRunRetrying, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
 	}
-	s.worker.expectRuns(rec.Retries)
-	if len(rec.Retries) > 0 {
-		wake(s.wakeWorker)
-	}
+	s.worker.created(rec.Retries...)
 	return len(rec.LostNodes)
 }

@@ -362,14 +362,13 @@ func (s *Scheduler) Backfill(ctx context.Context, id string, from, to time.Time)
 	return added, nil
 }
 
+// submitted reports runs added outside the schedule (run now, backfill),
+// and hands them to the worker.
 func (s *Scheduler) submitted(runs []*Run) {
 	for _, r := range runs {
 		s.emit(Event{Type: EventJobSubmitted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
 	}
-	s.worker.expectRuns(runs)
-	if len(runs) > 0 {
-		wake(s.wakeWorker)
-	}
+	s.worker.created(runs...)
 }
 
 // GetRun returns a run by ID, or ErrNotFound.

@@ -126,16 +126,16 @@ func (s *Scheduler) noticesLive() bool {
 	return !ok || h.NoticesLive()
 }
 
-// fireEvents reports the runs a commit created.
+// fireEvents reports the runs a commit created, and hands them to the
+// worker.
 func (s *Scheduler) fireEvents(results []CommitResult) {
-	created := false
 	for _, res := range results {
-		s.worker.expectRuns(res.Inserted)
+		s.worker.created(res.Inserted...)
 		for _, r := range res.Inserted {
 			var typ EventType
 			switch {
 			case r.State == RunPending:
-				typ, created = EventJobSubmitted, true
+				typ = EventJobSubmitted
 			case r.State == RunMissed:
 				typ = EventJobMissed
 			case r.Reason == ReasonMaxInstances:
@@ -147,8 +147,5 @@ func (s *Scheduler) fireEvents(results []CommitResult) {
 				s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
 			}
 		}
-	}
-	if created {
-		wake(s.wakeWorker)
 	}
 }

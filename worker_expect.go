@@ -95,18 +95,24 @@ func (w *worker) expect(dues ...time.Time) {
 	}
 }
 
-// expectRuns expects the pending runs among runs, in one hold of the lock.
-func (w *worker) expectRuns(runs []*Run) {
-	if !w.shared {
-		return
-	}
+// created hands the worker the runs this node created (fires committed,
+// runs added, retries): on a shared store it expects the pending ones,
+// to claim each ClaimAhead before its Due; alone on its store it claims
+// at once.
+func (w *worker) created(runs ...*Run) {
 	var dues []time.Time
 	for _, r := range runs {
 		if r.State == RunPending {
 			dues = append(dues, r.Due)
 		}
 	}
-	w.expect(dues...)
+	switch {
+	case len(dues) == 0:
+	case w.shared:
+		w.expect(dues...)
+	default:
+		wake(w.s.wakeWorker)
+	}
 }
 
 // nextClaim returns when the worker should claim for the earliest run it

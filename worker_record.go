@@ -190,7 +190,7 @@ func (w *worker) recorded(u unrecorded, err error) {
 		w.forget(r, true)
 		w.report(r, u.retry)
 		if u.retry != nil {
-			w.expect(u.retry.Due)
+			w.created(u.retry)
 		}
 	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
 		w.forget(r, false)
