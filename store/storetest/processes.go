@@ -54,8 +54,7 @@ func Processes(t *testing.T, cfg ProcessesConfig) {
 	end := start.Add((window - 1) * time.Second)
 	addProcessJobs(t, cfg.Store, jobs, start, end)
 
-	c := &cluster{t: t, env: cfg.Env, dir: t.TempDir(), live: map[string]*exec.Cmd{}, outOf: map[string]string{},
-		done:  map[string]chan struct{}{},
+	c := &cluster{t: t, env: cfg.Env, dir: t.TempDir(), live: map[string]*child{},
 		until: end.Add(90 * time.Second)} // should the test be gone; SIGTERM ends them sooner
 	defer c.stop() // whatever happens, the children end
 	c.spawn("node-0", "node-0.txt")
@@ -123,39 +122,45 @@ type cluster struct {
 	dir   string
 	until time.Time
 	wg    sync.WaitGroup
-	live  map[string]*exec.Cmd     // by node; used by the test's goroutine only
-	outOf map[string]string        // each live node's record
-	done  map[string]chan struct{} // closed when the node's process has exited
-	files []string                 // the tasks' records
+	live  map[string]*child // by node; used by the test's goroutine only
+	files []string          // the tasks' records
 }
 
-// exited reports whether node's process has exited.
-func (c *cluster) exited(node string) bool {
+// child is a scheduler process.
+type child struct {
+	cmd    *exec.Cmd
+	record string        // the file its tasks write
+	done   chan struct{} // closed when it has exited
+}
+
+// ready reports whether the child handles SIGTERM, or has exited.
+func (ch *child) ready() bool {
 	select {
-	case <-c.done[node]:
+	case <-ch.done:
 		return true
 	default:
-		return false
+		_, err := os.Stat(readyFile(ch.record))
+		return err == nil
 	}
 }
 
 // spawn starts a child process as node, recording its tasks' runs in
 // file. A child that exits with an error fails the test, unless SIGKILLed.
 func (c *cluster) spawn(node, file string) {
-	c.files = append(c.files, filepath.Join(c.dir, file))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), c.env...), nodeVar+"="+node,
-		outVar+"="+c.files[len(c.files)-1], untilVar+"="+c.until.Format(time.RFC3339Nano))
+	ch := &child{record: filepath.Join(c.dir, file), done: make(chan struct{})}
+	c.files = append(c.files, ch.record)
+	ch.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	ch.cmd.Env = append(append(os.Environ(), c.env...), nodeVar+"="+node,
+		outVar+"="+ch.record, untilVar+"="+c.until.Format(time.RFC3339Nano))
 	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	ch.cmd.Stdout, ch.cmd.Stderr = out, out
+	if err := ch.cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	done := make(chan struct{})
-	c.live[node], c.outOf[node], c.done[node] = cmd, c.files[len(c.files)-1], done
+	c.live[node] = ch
 	c.wg.Go(func() {
-		err := cmd.Wait()
-		close(done)
+		err := ch.cmd.Wait()
+		close(ch.done)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
 			return // the victim
@@ -168,7 +173,7 @@ func (c *cluster) spawn(node, file string) {
 
 // kill SIGKILLs node's process.
 func (c *cluster) kill(node string) {
-	if err := c.live[node].Process.Signal(syscall.SIGKILL); err != nil {
+	if err := c.live[node].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		c.t.Fatal(err)
 	}
 	delete(c.live, node)
@@ -179,17 +184,11 @@ func (c *cluster) kill(node string) {
 // SIGTERM (a child just restarted on a loaded machine may not yet), so
 // the signal's default action never ends one.
 func (c *cluster) stop() {
-	for node, cmd := range c.live {
-		ready := readyFile(c.outOf[node])
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if _, err := os.Stat(ready); err == nil {
-				break
-			}
-			if c.exited(node) {
-				break
-			}
+	for _, ch := range c.live {
+		for deadline := time.Now().Add(30 * time.Second); !ch.ready() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
 		}
-		cmd.Process.Signal(syscall.SIGTERM)
+		ch.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	clear(c.live)
 	c.wg.Wait()
