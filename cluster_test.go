@@ -435,29 +435,10 @@ func TestSharedStoreClaimsLittleAhead(t *testing.T) {
 	}
 }
 
-// A scheduler looks for lost nodes when another node's heartbeat expires,
-// not only at its own next heartbeat, so a dead node's runs are recovered
-// one TTL after its last heartbeat.
-func TestRecoversAtPeerExpiry(t *testing.T) {
-	clock := sundialtest.NewClock(t0)
-	mem := sundial.NewMemoryStore(sundial.MemoryConfig{})
-	if _, err := mem.Heartbeat(context.Background(), sundial.NodeInfo{ID: "dead", TTL: 3 * time.Second}, t0); err != nil {
-		t.Fatal(err)
-	}
-	s := startOn(t, sundial.Config{Store: mem, Clock: clock, NodeID: "n1", HeartbeatInterval: 2 * time.Second, HeartbeatTTL: 10 * time.Second})
-	lost := sundialtest.Record(t, s, sundial.EventNodeLost)
-	clock.WaitForTimers(3, wait)           // the schedule, worker and heartbeat loops sleep
-	clock.Advance(2 * time.Second)         // n1 heartbeats; dead's heartbeat expires at 3 s
-	clock.WaitForTimers(3, wait)           // n1's heartbeat loop sleeps again
-	clock.Advance(1500 * time.Millisecond) // 3.5 s: before n1's next heartbeat, at 4 s
-	if e := lost.Wait(t, sundial.EventNodeLost, wait); e.Subject != "dead" || e.Time.After(t0.Add(3500*time.Millisecond)) {
-		t.Errorf("node lost event %+v, want dead's by 3.5 s", e)
-	}
-}
-
 // laggingStore's clock, which decides when a node counts as lost, runs
-// behind the scheduler's reading of it, as it may by up to half a round
-// trip. It notes when, by the scheduler's clock, it found a node lost.
+// lag behind the scheduler's reading of it, as it may by up to half a
+// round trip. It notes when, by the scheduler's clock, it found a node
+// lost.
 type laggingStore struct {
 	*sundial.MemoryStore
 	lag   time.Duration
@@ -481,24 +462,32 @@ func (s *laggingStore) foundAt() time.Time {
 	return s.found
 }
 
-// A dead node whose heartbeat expired by the scheduler's clock but not yet
-// by the store's is looked for again a tenth of a HeartbeatInterval later,
-// not at the next heartbeat.
-func TestRecoversAtPeerExpiryDespiteLag(t *testing.T) {
-	clock := sundialtest.NewClock(t0)
-	st := &laggingStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), lag: 100 * time.Millisecond}
-	if _, err := st.Heartbeat(context.Background(), sundial.NodeInfo{ID: "dead", TTL: 3 * time.Second}, t0); err != nil {
-		t.Fatal(err)
-	}
-	startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", HeartbeatInterval: 2 * time.Second, HeartbeatTTL: 10 * time.Second})
-	for st.foundAt().IsZero() && clock.Now().Before(t0.Add(5*time.Second)) {
-		clock.WaitForTimers(3, wait)
-		clock.Advance(10 * time.Millisecond)
-	}
-	// Expired at 3 s by the scheduler's clock, 3.1 s by the store's; the
-	// next heartbeat is at 4 s.
-	if at := st.foundAt(); at.IsZero() || at.After(t0.Add(3500*time.Millisecond)) {
-		t.Errorf("the dead node was found lost at %v, want by 3.5 s", at.Sub(t0))
+// A scheduler looks for lost nodes when another node's heartbeat expires,
+// not only at its own next heartbeat, so a dead node's runs are recovered
+// one TTL after its last heartbeat. When the peer has expired by the
+// scheduler's clock but not yet by the store's, it looks again a tenth of
+// a HeartbeatInterval later.
+func TestRecoversAtPeerExpiry(t *testing.T) {
+	for _, lag := range []time.Duration{0, 100 * time.Millisecond} {
+		clock := sundialtest.NewClock(t0)
+		st := &laggingStore{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{}), lag: lag}
+		if _, err := st.Heartbeat(context.Background(), sundial.NodeInfo{ID: "dead", TTL: 3 * time.Second}, t0); err != nil {
+			t.Fatal(err)
+		}
+		s := startOn(t, sundial.Config{Store: st, Clock: clock, NodeID: "n1", HeartbeatInterval: 2 * time.Second, HeartbeatTTL: 10 * time.Second})
+		lost := sundialtest.Record(t, s, sundial.EventNodeLost)
+		for st.foundAt().IsZero() && clock.Now().Before(t0.Add(5*time.Second)) {
+			clock.WaitForTimers(3, wait)
+			clock.Advance(10 * time.Millisecond)
+		}
+		// Expired at 3 s by the scheduler's clock, 3 s + lag by the
+		// store's; n1's heartbeats are at 2 s and 4 s.
+		if at := st.foundAt(); at.IsZero() || at.After(t0.Add(3500*time.Millisecond)) {
+			t.Errorf("lag %v: the dead node was found lost at %v, want by 3.5 s", lag, at.Sub(t0))
+		}
+		if e := lost.Wait(t, sundial.EventNodeLost, wait); e.Subject != "dead" {
+			t.Errorf("lag %v: node lost event for %q, want dead", lag, e.Subject)
+		}
 	}
 }
 
