@@ -37,7 +37,7 @@ func TestSchedulerOnFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 3; i++ {
-		clock.WaitForTimers(3, time.Second)
+		clock.WaitForTimers(3, 10*time.Second)
 		clock.Advance(30 * time.Second)
 		select {
 		case at := <-ran:
@@ -46,6 +46,21 @@ func TestSchedulerOnFile(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("run %d did not start", i)
+		}
+		// The clock moves on once the run's end is in the file, as it
+		// would in real time: a run still recorded running when the next
+		// fire is decided holds the job's one instance (MaxInstances).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			done, err := store.ListRuns(ctx, sundial.RunFilter{JobID: "poll", States: []sundial.RunState{sundial.RunSucceeded}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(done) == i {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d's end was not recorded", i)
+			}
 		}
 	}
 	if _, err := sched.Shutdown(ctx); err != nil {
