@@ -28,9 +28,9 @@ type MemoryStore struct {
 	cfg MemoryConfig
 
 	mu       sync.Mutex
-	jobs     map[string]*memJob
-	due      timeHeap[*memJob] // unpaused, unclaimed jobs with a next fire
-	claimed  timeHeap[*memJob] // claimed jobs, by lease expiry
+	jobs     jobTable
+	due      timeHeap[int32]     // slots of unpaused, unclaimed jobs with a next fire
+	claimed  timeHeap[*memExtra] // claimed jobs, by lease expiry
 	claimSeq int64
 
 	runs      map[string]*memRun
@@ -85,11 +85,9 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = 100000
 	}
-	return &MemoryStore{
+	m := &MemoryStore{
 		cfg:       cfg,
-		jobs:      map[string]*memJob{},
-		due:       timeHeap[*memJob]{less: (*memJob).nextBefore, index: func(j *memJob) *int32 { return &j.dueIdx }},
-		claimed:   timeHeap[*memJob]{less: claimsBefore, index: func(j *memJob) *int32 { return &j.extra.claimIdx }},
+		claimed:   timeHeap[*memExtra]{less: claimsBefore, index: func(e *memExtra) *int32 { return &e.claimIdx }},
 		runs:      map[string]*memRun{},
 		keys:      map[runKey]string{},
 		pending:   map[string]*timeHeap[*memRun]{},
@@ -100,6 +98,12 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		nodes:     map[string]memNode{},
 		subs:      map[int]func(Notice){},
 	}
+	m.jobs.init()
+	m.due = timeHeap[int32]{
+		less:  func(a, b int32) bool { return m.jobs.slot(a).nextBefore(m.jobs.slot(b)) },
+		index: func(s int32) *int32 { return &m.jobs.slot(s).dueIdx },
+	}
+	return m
 }
 
 // Subscribe calls fn for every notice until the returned function is
@@ -165,29 +169,32 @@ func (m *MemoryStore) addOwnedJob(ctx context.Context, job *Job, policy Conflict
 // NextFire, and returns j, or the existing job under ConflictKeepExisting.
 func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
 	m.mu.Lock()
-	if old := m.jobs[j.ID]; old != nil && policy != ConflictReplace {
+	at := m.jobs.find(j.ID)
+	if at.slot >= 0 && policy != ConflictReplace {
 		defer m.mu.Unlock()
 		if policy == ConflictError {
 			return nil, &conflictError{"job " + j.ID + " already exists"}
 		}
-		return m.unpack(old), nil
+		return m.unpack(at.slot), nil
 	}
-	m.putNewJob(j, now)
+	m.putNewJob(j, now, at)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
 	return j, nil
 }
 
 // putNewJob stores j, replacing a job with its ID (whose creation time
 // and version it continues, and whose next fire it keeps when j has none
-// and the trigger is the same), and stamps it; the caller holds m.mu.
-func (m *MemoryStore) putNewJob(j *Job, now time.Time) {
+// and the trigger is the same), and stamps it; at is where find put j.ID.
+// The caller holds m.mu.
+func (m *MemoryStore) putNewJob(j *Job, now time.Time, at place) {
 	var prev *Job
-	if old := m.jobs[j.ID]; old != nil {
-		prev = m.unpack(old)
-		m.dropJob(old)
+	if at.slot >= 0 {
+		prev = m.unpack(at.slot)
+		m.dropJob(at.slot)
+		at = m.jobs.find(j.ID) // the index changed
 	}
 	j.Stamp(prev, now)
-	m.putJob(j)
+	m.schedule(m.pack(j, at))
 }
 
 // AddJobs adds jobs as AddJob does, all or nothing: it fails with a
@@ -223,7 +230,7 @@ func (m *MemoryStore) addOwnedJobs(jobs []*Job, policy ConflictPolicy, now time.
 			return nil, &FieldError{Field: fmt.Sprintf("jobs[%d].id", i), Problem: fmt.Sprintf("%q is also jobs[%d]", j.ID, k)}
 		}
 		seen[j.ID] = i
-		if policy == ConflictError && m.jobs[j.ID] != nil {
+		if policy == ConflictError && m.jobs.lookup(j.ID) >= 0 {
 			m.mu.Unlock()
 			return nil, &conflictError{fmt.Sprintf("jobs[%d]: job %s already exists", i, j.ID)}
 		}
@@ -231,11 +238,12 @@ func (m *MemoryStore) addOwnedJobs(jobs []*Job, policy ConflictPolicy, now time.
 	out := make([]*Job, len(jobs))
 	notices := make([]Notice, 0, len(jobs))
 	for i, j := range jobs {
-		if old := m.jobs[j.ID]; old != nil && policy == ConflictKeepExisting {
-			out[i] = m.unpack(old)
+		at := m.jobs.find(j.ID)
+		if at.slot >= 0 && policy == ConflictKeepExisting {
+			out[i] = m.unpack(at.slot)
 			continue
 		}
-		m.putNewJob(j, now)
+		m.putNewJob(j, now, at)
 		out[i] = j
 		notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire})
 	}
@@ -259,45 +267,47 @@ func sameTrigger(a, b Trigger) bool {
 
 // putJob packs and indexes a job; the caller holds the lock.
 func (m *MemoryStore) putJob(j *Job) {
-	mj := m.pack(j)
-	m.jobs[mj.id] = mj
-	m.schedule(mj)
+	m.schedule(m.pack(j, m.jobs.find(j.ID)))
 }
 
 // schedule puts an unclaimed job in the due heap if it can fire.
-func (m *MemoryStore) schedule(mj *memJob) {
-	if !mj.claimed() && !mj.paused && mj.hasNext && mj.dueIdx < 0 {
-		m.due.add(mj)
+func (m *MemoryStore) schedule(s int32) {
+	mj := m.jobs.slot(s)
+	if !m.isClaimed(s) && !mj.paused && mj.hasNext && mj.dueIdx < 0 {
+		m.due.add(s)
 	}
 }
 
-func (mj *memJob) claimed() bool { return mj.extra != nil && mj.extra.claimToken != 0 }
+func (m *MemoryStore) isClaimed(s int32) bool {
+	e := m.jobs.extra(s)
+	return e != nil && e.claimToken != 0
+}
 
-func claimsBefore(a, b *memJob) bool { return a.extra.claimUntil.Before(b.extra.claimUntil) }
+func claimsBefore(a, b *memExtra) bool { return a.claimUntil.Before(b.claimUntil) }
 
 // release ends a job's claim (already out of the claimed heap) and makes
 // it due again if it can fire. lapsed is when the claim ran out without a
 // commit, zero for a commit (DueJob.Lapsed).
-func (m *MemoryStore) release(mj *memJob, lapsed time.Time) {
-	if mj.extra != nil {
-		mj.extra.claimToken, mj.extra.claimNode, mj.extra.lapsed = 0, "", lapsed
-		if mj.extra.trig == nil && lapsed.IsZero() {
-			mj.extra = nil
+func (m *MemoryStore) release(s int32, lapsed time.Time) {
+	if e := m.jobs.extra(s); e != nil {
+		e.claimToken, e.claimNode, e.lapsed = 0, "", lapsed
+		if e.trig == nil && lapsed.IsZero() {
+			m.jobs.dropExtra(s)
 		}
 	}
-	m.schedule(mj)
+	m.schedule(s)
 }
 
 // dropJob unindexes a job, releasing any claim so a stale commit is lost.
-func (m *MemoryStore) dropJob(mj *memJob) {
-	m.due.remove(mj)
-	if mj.extra != nil {
-		if mj.extra.claimIdx >= 0 {
-			m.claimed.remove(mj)
+func (m *MemoryStore) dropJob(s int32) {
+	m.due.remove(s)
+	if e := m.jobs.extra(s); e != nil {
+		if e.claimIdx >= 0 {
+			m.claimed.remove(e)
 		}
-		mj.extra.claimToken = 0
+		e.claimToken = 0
 	}
-	delete(m.jobs, mj.id)
+	m.jobs.remove(s)
 }
 
 // GetJob returns a copy of the job, or ErrNotFound.
@@ -307,11 +317,11 @@ func (m *MemoryStore) GetJob(ctx context.Context, id string) (*Job, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mj := m.jobs[id]
-	if mj == nil {
+	s := m.jobs.lookup(id)
+	if s < 0 {
 		return nil, &notFoundError{"job " + id}
 	}
-	return m.unpack(mj), nil
+	return m.unpack(s), nil
 }
 
 // ListJobs returns copies of the jobs matching f, ordered by ID.
@@ -321,19 +331,26 @@ func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ids := make([]string, 0, len(m.jobs))
-	for id := range m.jobs {
-		if id > f.After {
-			ids = append(ids, id)
+	type idSlot struct {
+		id   string
+		slot int32
+	}
+	ids := make([]idSlot, 0, m.jobs.n)
+	for s := range m.jobs.len {
+		if !m.jobs.slot(s).live {
+			continue
+		}
+		if id := m.jobs.idBytes(s); string(id) > f.After {
+			ids = append(ids, idSlot{string(id), s})
 		}
 	}
-	sort.Strings(ids)
+	sort.Slice(ids, func(a, b int) bool { return ids[a].id < ids[b].id })
 	var out []*Job
-	for _, id := range ids {
+	for _, is := range ids {
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
-		if j := m.unpack(m.jobs[id]); f.matches(j) {
+		if j := m.unpack(is.slot); f.matches(j) {
 			out = append(out, j)
 		}
 	}
@@ -366,19 +383,19 @@ func (m *MemoryStore) UpdateJob(ctx context.Context, job *Job, now time.Time) (*
 		return nil, err
 	}
 	m.mu.Lock()
-	mj := m.jobs[job.ID]
-	if mj == nil {
+	s := m.jobs.lookup(job.ID)
+	if s < 0 {
 		m.mu.Unlock()
 		return nil, &notFoundError{"job " + job.ID}
 	}
-	old := m.unpack(mj)
+	old := m.unpack(s)
 	if old.Version != job.Version {
 		m.mu.Unlock()
 		return nil, &conflictError{"job " + job.ID + " was changed meanwhile (version " + itoa64(old.Version) + ", not " + itoa64(job.Version) + ")"}
 	}
 	j := *job
 	j.Created, j.Updated, j.Version = old.Created, now, old.Version+1
-	m.dropJob(mj)
+	m.dropJob(s)
 	m.putJob(&j)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
 	return j.Clone(), nil
@@ -390,12 +407,12 @@ func (m *MemoryStore) RemoveJob(ctx context.Context, id string) error {
 		return err
 	}
 	m.mu.Lock()
-	mj := m.jobs[id]
-	if mj == nil {
+	s := m.jobs.lookup(id)
+	if s < 0 {
 		m.mu.Unlock()
 		return &notFoundError{"job " + id}
 	}
-	m.dropJob(mj)
+	m.dropJob(s)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: id}})
 	return nil
 }
@@ -406,10 +423,9 @@ func (m *MemoryStore) RemoveAllJobs(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	m.mu.Lock()
-	n := len(m.jobs)
-	for _, mj := range m.jobs {
-		m.dropJob(mj)
-	}
+	n := m.jobs.n
+	m.jobs.init() // a claim's commit then finds no job and is lost
+	m.due.items, m.claimed.items = nil, nil
 	m.unlock([]Notice{{Kind: NoticeJobsChanged}})
 	return n, nil
 }

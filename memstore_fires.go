@@ -15,11 +15,11 @@ func (m *MemoryStore) NextFireTime(ctx context.Context) (time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var next time.Time
-	if j, ok := m.due.peek(); ok {
-		next = j.next(&m.locs)
+	if s, ok := m.due.peek(); ok {
+		next = m.jobs.slot(s).next(&m.locs)
 	}
-	if j, ok := m.claimed.peek(); ok && (next.IsZero() || j.extra.claimUntil.Before(next)) {
-		next = j.extra.claimUntil
+	if e, ok := m.claimed.peek(); ok && (next.IsZero() || e.claimUntil.Before(next)) {
+		next = e.claimUntil
 	}
 	return next, nil
 }
@@ -36,29 +36,28 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for {
-		j, ok := m.claimed.peek()
-		if !ok || j.extra.claimUntil.After(c.Now) {
+		e, ok := m.claimed.peek()
+		if !ok || e.claimUntil.After(c.Now) {
 			break
 		}
 		m.claimed.pop()
-		m.release(j, j.extra.claimUntil)
+		m.release(e.slot, e.claimUntil)
 	}
 	var out []DueJob
 	for len(out) < c.Limit {
-		j, ok := m.due.peek()
-		if !ok || j.nextAfter(c.Horizon) {
+		s, ok := m.due.peek()
+		if !ok || m.jobs.slot(s).nextAfter(c.Horizon) {
 			break
 		}
 		m.due.pop()
 		m.claimSeq++
-		if j.extra == nil {
-			j.extra = &memExtra{claimIdx: -1}
-		}
-		j.extra.claimToken, j.extra.claimNode, j.extra.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
-		m.claimed.add(j)
-		d := DueJob{Job: m.unpack(j), Pending: len(m.pendingOf[j.id]), PendingDue: m.pendingDue(j.id),
-			Lapsed: j.extra.lapsed, Token: m.claimSeq}
-		for _, r := range m.runningCopies(j.id) {
+		e := m.jobs.ensureExtra(s)
+		e.claimToken, e.claimNode, e.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
+		m.claimed.add(e)
+		j := m.unpack(s)
+		d := DueJob{Job: j, Pending: len(m.pendingOf[j.ID]), PendingDue: m.pendingDue(j.ID),
+			Lapsed: e.lapsed, Token: m.claimSeq}
+		for _, r := range m.runningCopies(j.ID) {
 			n := m.nodes[r.Node] // zero without a heartbeat
 			d.AddRunning(r, n.seen, n.started, c.Node)
 		}
@@ -114,8 +113,12 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 const commitSlice = 64
 
 func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
-	mj := m.jobs[c.JobID]
-	if mj == nil || c.Token == 0 || !mj.claimed() || mj.extra.claimToken != c.Token {
+	s := m.jobs.lookup(c.JobID)
+	var e *memExtra
+	if s >= 0 {
+		e = m.jobs.extra(s)
+	}
+	if e == nil || c.Token == 0 || e.claimToken != c.Token {
 		return CommitResult{JobID: c.JobID, Lost: true}
 	}
 	res := CommitResult{JobID: c.JobID, Inserted: m.insertRuns(c.Runs, now)}
@@ -124,9 +127,9 @@ func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 			r.cancel = true
 		}
 	}
-	m.claimed.remove(mj)
-	mj.setNext(c.NextFire, &m.locs)
-	m.release(mj, time.Time{})
+	m.claimed.remove(e)
+	m.jobs.slot(s).setNext(c.NextFire, &m.locs)
+	m.release(s, time.Time{})
 	return res
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -64,7 +65,7 @@ func TestMemoryStorePackRoundTrip(t *testing.T) {
 	} {
 		m := NewMemoryStore(MemoryConfig{})
 		m.mu.Lock()
-		got := m.unpack(m.pack(j))
+		got := m.unpack(m.pack(j, m.jobs.find(j.ID)))
 		m.mu.Unlock()
 		if !reflect.DeepEqual(got, j) {
 			t.Errorf("%s:\n got %#v\nwant %#v", j.ID, got, j)
@@ -93,12 +94,12 @@ func TestMemoryStoreZonesDeduplicated(t *testing.T) {
 			t.Fatal(err)
 		}
 		j := &Job{ID: fmt.Sprint(i), Name: fmt.Sprint(i), Task: "t", Trigger: MustEvery(time.Hour, nil), Start: at, NextFire: at}
-		if got := m.unpack(m.pack(j)); !got.Start.Equal(at) || got.Start.Format(time.RFC3339) != "2024-01-01T09:00:00+09:00" {
+		if got := m.unpack(m.pack(j, m.jobs.find(j.ID))); !got.Start.Equal(at) || got.Start.Format(time.RFC3339) != "2024-01-01T09:00:00+09:00" {
 			t.Fatalf("start came back as %s", got.Start.Format(time.RFC3339))
 		}
 	}
 	other := time.Date(2024, 1, 1, 0, 0, 0, 0, time.FixedZone("", -5*3600))
-	m.pack(&Job{ID: "x", Name: "x", Task: "t", Trigger: MustEvery(time.Hour, nil), Start: other})
+	m.pack(&Job{ID: "x", Name: "x", Task: "t", Trigger: MustEvery(time.Hour, nil), Start: other}, m.jobs.find("x"))
 	if len(m.locs.locs) != 2 {
 		t.Errorf("the zone table holds %d zones for two offsets", len(m.locs.locs))
 	}
@@ -127,7 +128,7 @@ func FuzzMemoryStorePack(f *testing.F) {
 		}
 		m := NewMemoryStore(MemoryConfig{})
 		m.mu.Lock()
-		got := m.unpack(m.pack(j))
+		got := m.unpack(m.pack(j, m.jobs.find(j.ID)))
 		m.mu.Unlock()
 		if mult != mult { // NaN never equals itself; compare its bits instead
 			if math.Float64bits(got.Retry.Multiplier) != math.Float64bits(mult) {
@@ -164,4 +165,70 @@ func sameJob(a, b *Job) bool {
 	x.Start, x.End, x.NextFire, x.Created, x.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	y.Start, y.End, y.NextFire, y.Created, y.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return reflect.DeepEqual(&x, &y)
+}
+
+// TestJobTableReclaimsSpace: jobs replaced over and over, some larger than
+// an arena chunk, leave at most as much dead space as live data (and a few
+// chunks), and every job comes back as last stored.
+func TestJobTableReclaimsSpace(t *testing.T) {
+	for _, oneHash := range []bool{false, true} {
+		m := NewMemoryStore(MemoryConfig{})
+		if oneHash {
+			m = NewMemoryStoreOneHash(MemoryConfig{})
+		}
+		ctx := context.Background()
+		now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		big := `"` + string(make([]byte, chunkSize)) + `"`
+		big = strings.ReplaceAll(big, "\x00", "x")
+		want := map[string]string{}
+		for round := range 40 {
+			for i := range 200 {
+				id := fmt.Sprintf("job-%d", i)
+				args := fmt.Sprintf(`{"round":%d,"pad":%q}`, round, strings.Repeat("p", i%7*100))
+				if i%50 == round%50 {
+					args = fmt.Sprintf(`{"round":%d,"big":%s}`, round, big)
+				}
+				j := &Job{ID: id, Task: "t", Args: json.RawMessage(args), Trigger: MustEvery(time.Hour, nil), NextFire: now}
+				if _, err := m.AddJob(ctx, j, ConflictReplace, now); err != nil {
+					t.Fatal(err)
+				}
+				want[id] = args
+			}
+			if round%3 == 2 { // remove a few, and add them back next round
+				for i := round % 10; i < 200; i += 10 {
+					id := fmt.Sprintf("job-%d", i)
+					if err := m.RemoveJob(ctx, id); err != nil {
+						t.Fatal(err)
+					}
+					delete(want, id)
+				}
+			}
+			m.mu.Lock()
+			a := m.jobs.arena
+			if a.dead > max(a.live, 4*chunkSize) {
+				t.Fatalf("round %d (one hash %v): %d dead bytes beside %d live", round, oneHash, a.dead, a.live)
+			}
+			if m.jobs.n != len(want) {
+				t.Fatalf("round %d: the table counts %d jobs, want %d", round, m.jobs.n, len(want))
+			}
+			m.mu.Unlock()
+		}
+		jobs, err := m.ListJobs(ctx, JobFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != len(want) {
+			t.Fatalf("listed %d jobs, want %d", len(jobs), len(want))
+		}
+		for _, j := range jobs {
+			if string(j.Args) != want[j.ID] {
+				t.Fatalf("%s came back with args of %d bytes, want %d", j.ID, len(j.Args), len(want[j.ID]))
+			}
+		}
+		m.mu.Lock()
+		if slots := int(m.jobs.len); slots > 200 {
+			t.Errorf("%d slots for at most 200 jobs at once: freed slots are not reused", slots)
+		}
+		m.mu.Unlock()
+	}
 }

@@ -7,35 +7,8 @@ import (
 	"time"
 )
 
-// memJob is a job as the memory store keeps it. The fields its indexes
-// read on every pass (next fire, paused, max instances) are fields; the
-// rest is packed into data, one pointer-free string that also holds the
-// ID, so an idle job costs one small object and one string, and the
-// garbage collector never scans inside it. A million idle jobs fit in
-// under 200 bytes each.
-type memJob struct {
-	id       string // a substring of data
-	data     string // the packed job: see pack
-	extra    *memExtra
-	nextSec  int64 // NextFire, when hasNext
-	nextNsec int32
-	dueIdx   int32 // index in the due heap, -1 when out
-	maxInst  int32 // MaxInstances
-	nextLoc  uint16
-	hasNext  bool // false: the job will not fire again
-	paused   bool
-}
-
-// memExtra holds what most jobs lack: a trigger that pack does not encode,
-// and the claim while one is held.
-type memExtra struct {
-	trig       Trigger
-	claimIdx   int32
-	claimToken int64
-	claimNode  string
-	claimUntil time.Time
-	lapsed     time.Time // DueJob.Lapsed
-}
+// A packed job is the ID (length, bytes), then the fields not at their
+// zero value, each a tag and its value; see pack.
 
 // Field tags of a packed job. A field at its zero value is left out.
 const (
@@ -123,9 +96,11 @@ func (t *locTable) loc(i uint16) *time.Location {
 	return t.locs[i-2]
 }
 
-// pack builds the memJob for j. The caller holds the store's lock (the
-// zone table is shared).
-func (m *MemoryStore) pack(j *Job) *memJob {
+// pack stores j in a new slot of the job table, not yet in the due heap,
+// and returns the slot; at is where find puts j.ID, which no job has (the
+// caller removed any). The caller holds the store's lock (the zone table
+// is shared).
+func (m *MemoryStore) pack(j *Job, at place) int32 {
 	p := packer{locs: &m.locs, b: m.scratch[:0]}
 	p.b = binary.AppendUvarint(p.b, uint64(len(j.ID)))
 	p.b = append(p.b, j.ID...)
@@ -138,10 +113,7 @@ func (m *MemoryStore) pack(j *Job) *memJob {
 	if len(j.Args) > 0 {
 		p.str(tagArgs, string(j.Args))
 	}
-	mj := &memJob{dueIdx: -1, maxInst: int32(j.MaxInstances), paused: j.Paused}
-	if !p.trigger(j.Trigger) {
-		mj.extra = &memExtra{trig: j.Trigger, claimIdx: -1}
-	}
+	packed := p.trigger(j.Trigger)
 	p.times(tagStart, j.Start)
 	p.times(tagEnd, j.End)
 	p.num(tagGrace, int64(j.MisfireGrace))
@@ -171,12 +143,15 @@ func (m *MemoryStore) pack(j *Job) *memJob {
 	if !j.Updated.Equal(j.Created) || j.Updated.Location() != j.Created.Location() {
 		p.times(tagUpdated, j.Updated)
 	}
-	mj.data = string(p.b) // one exact allocation; the scratch buffer is reused
 	m.scratch = p.b
-	n, k := binary.Uvarint(p.b)
-	mj.id = mj.data[k : k+int(n)]
+	s := m.jobs.insert(p.b, j.ID, at)
+	mj := m.jobs.slot(s)
+	mj.maxInst, mj.paused = int32(j.MaxInstances), j.Paused
 	mj.setNext(j.NextFire, &m.locs)
-	return mj
+	if !packed {
+		m.jobs.ensureExtra(s).trig = j.Trigger
+	}
+	return s
 }
 
 // setNext stores the next fire in the job's fields.
@@ -278,13 +253,14 @@ func (p *packer) trigger(t Trigger) bool {
 	return true
 }
 
-// unpack rebuilds the job. The caller holds the store's lock.
-func (m *MemoryStore) unpack(mj *memJob) *Job {
-	u := unpacker{s: mj.data, locs: &m.locs}
-	u.str() // the ID
-	j := &Job{ID: mj.id, Name: mj.id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
-	if mj.extra != nil {
-		j.Trigger = mj.extra.trig
+// unpack rebuilds the job in slot s. The caller holds the store's lock.
+func (m *MemoryStore) unpack(s int32) *Job {
+	mj := m.jobs.slot(s)
+	u := unpacker{s: string(m.jobs.data(s)), locs: &m.locs} // one copy, which the job's strings share
+	id := u.str()
+	j := &Job{ID: id, Name: id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
+	if e := m.jobs.extra(s); e != nil {
+		j.Trigger = e.trig
 	}
 	for u.s != "" {
 		u.field(j)

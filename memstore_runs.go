@@ -52,8 +52,8 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 }
 
 func (m *MemoryStore) instances(jobID string) int {
-	if mj := m.jobs[jobID]; mj != nil {
-		return max(int(mj.maxInst), 1)
+	if s := m.jobs.lookup(jobID); s >= 0 {
+		return max(int(m.jobs.slot(s).maxInst), 1)
 	}
 	return 1
 }
@@ -420,8 +420,8 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 		m.archive(mr)
 		rec.Interrupted = append(rec.Interrupted, r.Clone())
 		var job *Job
-		if mj := m.jobs[r.JobID]; mj != nil {
-			job = m.unpack(mj)
+		if s := m.jobs.lookup(r.JobID); s >= 0 {
+			job = m.unpack(s)
 		}
 		if retry := PlanRetry(job, r, now); retry != nil {
 			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now)...)

@@ -1,0 +1,263 @@
+package sundial
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"time"
+)
+
+// jobTable holds the memory store's jobs where the garbage collector has
+// nothing to look at: each job is a pointer-free memJob in one slice,
+// found by slot number; its packed form (see pack) lives in large byte
+// chunks; the ID index maps a hash of the ID to the slot. A store of a
+// million idle jobs is then a few dozen large objects, which a collection
+// marks without scanning, instead of millions of small ones, so
+// registering a job costs little collection work however many are
+// already registered, and an idle store costs none.
+//
+// Slots are reused, so a slot number is valid only while the store's lock
+// is held. Slots are allocated a page at a time and never move (growing
+// one slice of a million would copy it, and stall the collector, each
+// time it grew).
+type jobTable struct {
+	pages [][]memJob // slot s is pages[s/pageSlots][s%pageSlots]
+	len   int32      // slots in use or free
+	free  []int32    // slots to reuse
+	n     int        // jobs stored
+
+	index   map[uint64]int32 // hash of the ID → slot
+	collide map[string]int32 // IDs whose hash another ID holds in index
+	seed    maphash.Seed
+	hash    func(string) uint64 // nil: maphash with seed; tests force collisions
+
+	arena  arena
+	extras map[int32]*memExtra // by slot, for jobs with hasExtra
+}
+
+// memJob is a job as the memory store keeps it. The fields its indexes
+// read on every pass (next fire, paused, max instances) are fields; the
+// rest, ID included, is packed into bytes in the table's arena.
+type memJob struct {
+	nextSec  int64 // NextFire, when hasNext
+	nextNsec int32
+	dueIdx   int32 // index in the due heap, -1 when out
+	maxInst  int32 // MaxInstances
+	chunk    int32 // the arena chunk holding the packed job
+	off, n   uint32
+	nextLoc  uint16
+	hasNext  bool // false: the job will not fire again
+	paused   bool
+	hasExtra bool // extras holds this slot
+	live     bool // false: a free slot
+}
+
+// memExtra holds what most jobs lack: a trigger that pack does not encode,
+// and the claim while one is held.
+type memExtra struct {
+	slot       int32
+	trig       Trigger
+	claimIdx   int32 // index in the claimed heap, -1 when out
+	claimToken int64
+	claimNode  string
+	claimUntil time.Time
+	lapsed     time.Time // DueJob.Lapsed
+}
+
+func (t *jobTable) hashOf(id string) uint64 {
+	if t.hash != nil {
+		return t.hash(id)
+	}
+	return maphash.String(t.seed, id)
+}
+
+// init makes the table ready, and empty.
+func (t *jobTable) init() {
+	*t = jobTable{
+		index:  map[uint64]int32{},
+		extras: map[int32]*memExtra{},
+		seed:   maphash.MakeSeed(),
+		hash:   t.hash,
+	}
+}
+
+// place is where an ID is, or would go, in the table.
+type place struct {
+	hash  uint64
+	slot  int32 // the job's slot, -1 when there is none
+	taken bool  // index holds hash (for this ID or another)
+}
+
+// find looks an ID up.
+func (t *jobTable) find(id string) place {
+	h := t.hashOf(id)
+	s, taken := t.index[h]
+	if taken && string(t.idBytes(s)) == id {
+		return place{h, s, true}
+	}
+	if s, ok := t.collide[id]; ok {
+		return place{h, s, taken}
+	}
+	return place{h, -1, taken}
+}
+
+// lookup returns the slot of the job with the ID, or -1.
+func (t *jobTable) lookup(id string) int32 { return t.find(id).slot }
+
+// insert stores a packed job whose ID is id at at, where find put it (no
+// job has the ID), in a free slot, and returns the slot, zeroed but for
+// its data.
+func (t *jobTable) insert(packed []byte, id string, at place) int32 {
+	var s int32
+	if n := len(t.free); n > 0 {
+		s = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		if int(t.len) == len(t.pages)*pageSlots {
+			t.pages = append(t.pages, make([]memJob, pageSlots))
+		}
+		s = t.len
+		t.len++
+	}
+	chunk, off, n := t.arena.put(packed)
+	*t.slot(s) = memJob{dueIdx: -1, chunk: chunk, off: off, n: n, live: true}
+	if at.taken {
+		if t.collide == nil {
+			t.collide = map[string]int32{}
+		}
+		t.collide[id] = s
+	} else {
+		t.index[at.hash] = s
+	}
+	t.n++
+	return s
+}
+
+// remove frees a job's slot and data and unindexes it. The caller has
+// taken it out of the heaps.
+func (t *jobTable) remove(s int32) {
+	id := string(t.idBytes(s))
+	if h := t.hashOf(id); t.index[h] == s {
+		delete(t.index, h)
+	} else {
+		delete(t.collide, id)
+	}
+	mj := t.slot(s)
+	if mj.hasExtra {
+		delete(t.extras, s)
+	}
+	t.arena.free(mj.chunk, mj.n)
+	*mj = memJob{dueIdx: -1}
+	t.free = append(t.free, s)
+	t.n--
+	if t.arena.wasteful() {
+		t.compact()
+	}
+}
+
+// pageSlots is how many slots a page of the table holds.
+const pageSlots = 4096
+
+// slot returns the job in slot s.
+func (t *jobTable) slot(s int32) *memJob {
+	return &t.pages[s/pageSlots][s%pageSlots]
+}
+
+// data returns the packed job, which shares the arena's memory: the caller
+// copies what it keeps.
+func (t *jobTable) data(s int32) []byte {
+	mj := t.slot(s)
+	return t.arena.get(mj.chunk, mj.off, mj.n)
+}
+
+func (t *jobTable) idBytes(s int32) []byte {
+	b := t.data(s)
+	n, k := binary.Uvarint(b)
+	return b[k : k+int(n)]
+}
+
+// extra returns the slot's extra, nil when it has none.
+func (t *jobTable) extra(s int32) *memExtra {
+	if !t.slot(s).hasExtra {
+		return nil
+	}
+	return t.extras[s]
+}
+
+// ensureExtra returns the slot's extra, adding an empty one.
+func (t *jobTable) ensureExtra(s int32) *memExtra {
+	if e := t.extra(s); e != nil {
+		return e
+	}
+	e := &memExtra{slot: s, claimIdx: -1}
+	t.extras[s] = e
+	t.slot(s).hasExtra = true
+	return e
+}
+
+func (t *jobTable) dropExtra(s int32) {
+	delete(t.extras, s)
+	t.slot(s).hasExtra = false
+}
+
+// compact copies the live jobs' data into a new arena, dropping the space
+// removed and replaced jobs left behind.
+func (t *jobTable) compact() {
+	var fresh arena
+	for s := range t.len {
+		if mj := t.slot(s); mj.live {
+			mj.chunk, mj.off, mj.n = fresh.put(t.arena.get(mj.chunk, mj.off, mj.n))
+		}
+	}
+	t.arena = fresh
+}
+
+// arena keeps packed jobs in chunks of chunkSize bytes; a job larger than
+// that gets a chunk of its own (n = 0 in its memJob). Freed space is only
+// counted; compact reclaims it.
+type arena struct {
+	chunks     [][]byte
+	cur        int // the chunk small jobs go into, when hasCur
+	hasCur     bool
+	live, dead int
+}
+
+const chunkSize = 64 << 10
+
+func (a *arena) put(b []byte) (chunk int32, off, n uint32) {
+	if len(b) > chunkSize {
+		a.chunks = append(a.chunks, append([]byte(nil), b...))
+		a.live += len(b)
+		return int32(len(a.chunks) - 1), 0, 0
+	}
+	if !a.hasCur || chunkSize-len(a.chunks[a.cur]) < len(b) {
+		a.chunks = append(a.chunks, make([]byte, 0, chunkSize))
+		a.cur, a.hasCur = len(a.chunks)-1, true
+	}
+	c := a.chunks[a.cur]
+	a.chunks[a.cur] = append(c, b...)
+	a.live += len(b)
+	return int32(a.cur), uint32(len(c)), uint32(len(b))
+}
+
+func (a *arena) get(chunk int32, off, n uint32) []byte {
+	c := a.chunks[chunk]
+	if n == 0 {
+		return c[:len(c):len(c)]
+	}
+	return c[off : off+n : off+n]
+}
+
+func (a *arena) free(chunk int32, n uint32) {
+	if n == 0 { // a chunk of its own: give it back now
+		n = uint32(len(a.chunks[chunk]))
+		a.chunks[chunk] = nil
+	}
+	a.live -= int(n)
+	a.dead += int(n)
+}
+
+// wasteful reports whether freed space outweighs the live data (and a few
+// chunks), so compacting costs at most as much as the frees that led to it.
+func (a *arena) wasteful() bool {
+	return a.dead > a.live && a.dead > 4*chunkSize
+}
