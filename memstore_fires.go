@@ -87,7 +87,7 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 		return nil, err
 	}
 	out := make([]CommitResult, len(commits))
-	var notices []Notice
+	var changed, created noticeBatch
 	for start := 0; start < len(commits); start += commitSlice {
 		// Each commit is atomic on its own; releasing the lock between
 		// slices lets workers claim and finish runs during a large batch.
@@ -96,17 +96,57 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 			c := commits[i]
 			out[i] = m.commit(c, now)
 			if !out[i].Lost {
-				notices = append(notices, Notice{Kind: NoticeJobsChanged, JobID: c.JobID, NextFire: c.NextFire})
+				changed.add(c.JobID, c.NextFire)
 				if len(out[i].Inserted) > 0 {
-					notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: c.JobID})
+					created.add(c.JobID, time.Time{})
 				}
 			}
 		}
 		m.mu.Unlock()
 	}
+	var notices []Notice
+	if changed.n > 0 {
+		notices = append(notices, changed.notice(NoticeJobsChanged))
+	}
+	if created.n > 0 {
+		notices = append(notices, created.notice(NoticeRunsCreated))
+	}
 	m.mu.Lock()
 	m.unlock(notices)
 	return out, nil
+}
+
+// noticeBatch folds the notices of one kind from many jobs into one: a
+// subscriber wakes once per batch, not once per job (a round commits up
+// to a thousand).
+type noticeBatch struct {
+	n     int
+	job   string    // the job, when all were about one
+	next  time.Time // the earliest next fire
+	mixed bool      // jobs differ
+}
+
+func (b *noticeBatch) add(job string, next time.Time) {
+	switch {
+	case b.n == 0:
+		b.job = job
+	case job != b.job:
+		b.mixed = true
+	}
+	b.n++
+	if !next.IsZero() && (b.next.IsZero() || next.Before(b.next)) {
+		b.next = next
+	}
+}
+
+// notice is the batch as one notice: its job's ID when there was only
+// one, and the earliest next fire.
+func (b *noticeBatch) notice(kind NoticeKind) Notice {
+	n := Notice{Kind: kind, NextFire: b.next}
+	if !b.mixed {
+		n.JobID = b.job
+	}
+	return n
 }
 
 // commitSlice is how many commits CommitFires applies per hold of the lock.

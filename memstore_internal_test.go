@@ -232,3 +232,57 @@ func TestJobTableReclaimsSpace(t *testing.T) {
 		m.mu.Unlock()
 	}
 }
+
+// TestMemoryStoreCommitNoticesBatched: a CommitFires of many jobs wakes a
+// subscriber once per kind, with the earliest next fire, not once per
+// job; a commit of one job still names it.
+func TestMemoryStoreCommitNoticesBatched(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, id := range []string{"a", "b", "c"} {
+		j := &Job{ID: id, Task: "t", Trigger: MustEvery(time.Minute, nil), NextFire: now}
+		if _, err := m.AddJob(ctx, j, ConflictError, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []Notice
+	defer m.Subscribe(func(n Notice) { got = append(got, n) })()
+	commitAll := func(ids ...string) {
+		due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: now, Horizon: now.Add(time.Hour), Lease: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var commits []FireCommit
+		for i, d := range due {
+			r := &Run{ID: d.Job.ID + now.Format("150405"), JobID: d.Job.ID, Task: "t", Scheduled: now, Due: now, Attempt: 1, State: RunPending}
+			commits = append(commits, FireCommit{JobID: d.Job.ID, Token: d.Token, Runs: []*Run{r},
+				NextFire: now.Add(time.Duration(3-i) * time.Minute)})
+		}
+		if len(commits) != len(ids) {
+			t.Fatalf("claimed %d jobs, want %d", len(commits), len(ids))
+		}
+		if _, err := m.CommitFires(ctx, commits, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitAll("a", "b", "c")
+	want := []Notice{{Kind: NoticeJobsChanged, NextFire: now.Add(time.Minute)}, {Kind: NoticeRunsCreated}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("three commits gave notices %+v, want %+v", got, want)
+	}
+	got = nil
+	if err := m.RemoveJob(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RemoveJob(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	now = now.Add(3 * time.Minute)
+	commitAll("a")
+	want = []Notice{{Kind: NoticeJobsChanged, JobID: "a", NextFire: now.Add(3 * time.Minute)}, {Kind: NoticeRunsCreated, JobID: "a"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("one commit gave notices %+v, want %+v", got, want)
+	}
+}
