@@ -199,10 +199,18 @@ func (m *MemoryStore) evict(mr *memRun) {
 	delete(m.runs, mr.run.ID)
 	delete(m.keys, keyOf(mr.run))
 	h := m.history[mr.run.JobID]
-	for i, x := range h {
-		if x == mr {
-			h = append(h[:i:i], h[i+1:]...)
-			break
+	switch {
+	case len(h) > 0 && h[0] == mr: // the oldest, as the bounds evict: no copy
+		h[0] = nil
+		h = h[1:]
+	default:
+		for i, x := range h {
+			if x == mr {
+				copy(h[i:], h[i+1:])
+				h[len(h)-1] = nil
+				h = h[:len(h)-1]
+				break
+			}
 		}
 	}
 	if len(h) == 0 {

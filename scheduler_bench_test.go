@@ -113,3 +113,59 @@ func benchFires(b *testing.B, jobs int, spread bool, span time.Duration) {
 }
 
 var benchPool = 64
+
+// BenchmarkMemoryStoreFire measures the memory store's share of a fire:
+// claim the due job, commit its run and next fire, claim the run, finish
+// it, for 1,000 jobs a round, in steady state (every job's history at its
+// bound). One op is one fire.
+func BenchmarkMemoryStoreFire(b *testing.B) {
+	const jobs = 1000
+	m := sundial.NewMemoryStore(sundial.MemoryConfig{MaxRunsPerJob: 10})
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range jobs {
+		j := &sundial.Job{ID: fmt.Sprintf("job-%04d", i), Task: "t", Trigger: sundial.MustEvery(time.Second, nil), NextFire: now}
+		if _, err := m.AddJob(ctx, j, sundial.ConflictError, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	seq := 0
+	round := func() {
+		due, err := m.ClaimDueJobs(ctx, sundial.JobClaim{Node: "n", Now: now, Horizon: now, Lease: time.Minute, Limit: jobs})
+		if err != nil || len(due) != jobs {
+			b.Fatalf("claimed %d jobs: %v", len(due), err)
+		}
+		commits := make([]sundial.FireCommit, len(due))
+		for i, d := range due {
+			seq++
+			r := &sundial.Run{ID: fmt.Sprintf("r%09d", seq), JobID: d.Job.ID, Task: "t", Scheduled: now, Due: now,
+				Attempt: 1, State: sundial.RunPending, Created: now}
+			commits[i] = sundial.FireCommit{JobID: d.Job.ID, Token: d.Token, Runs: []*sundial.Run{r}, NextFire: now.Add(time.Second)}
+		}
+		if _, err := m.CommitFires(ctx, commits, now); err != nil {
+			b.Fatal(err)
+		}
+		runs, err := m.ClaimRuns(ctx, sundial.RunClaim{Node: "n", Now: now, Horizon: now, Limit: map[string]int{"default": jobs}})
+		if err != nil || len(runs) != jobs {
+			b.Fatalf("claimed %d runs: %v", len(runs), err)
+		}
+		ends := make([]sundial.RunEnd, len(runs))
+		for i, r := range runs {
+			r.State, r.Finished = sundial.RunSucceeded, now
+			ends[i] = sundial.RunEnd{Run: r}
+		}
+		for _, err := range m.FinishRuns(ctx, ends) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		now = now.Add(time.Second)
+	}
+	for range 20 { // fill every job's history to its bound
+		round()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += jobs {
+		round()
+	}
+}
