@@ -33,16 +33,14 @@ type MemoryStore struct {
 	claimed  timeHeap[*memExtra] // claimed jobs, by lease expiry
 	claimSeq int64
 
-	runs      map[string]*memRun
-	keys      map[runKey]string             // the exactly-once key → run ID
-	pending   map[string]*timeHeap[*memRun] // per executor, by Due
-	pendingOf map[string][]*memRun          // pending runs per job
-	running   map[string][]*memRun          // per job, oldest first
-	fences    map[string]int64              // last fencing token per job ID
-	history   map[string][]*memRun          // finished runs per job, oldest first
-	finished  []*memRun                     // every finished run, oldest first (for MaxRuns)
-	nFinish   int                           // finished runs still kept
-	nodes     map[string]memNode            // node ID → its last heartbeat
+	runs     map[string]*memRun
+	keys     map[runKey]string             // the exactly-once key → run ID
+	pending  map[string]*timeHeap[*memRun] // per executor, by Due
+	byJob    map[string]*jobRuns           // per job ID, kept for its fence after the job is gone
+	running  []*memRun                     // every running run, in no order
+	finished []*memRun                     // every finished run, oldest first (for MaxRuns)
+	nFinish  int                           // finished runs still kept
+	nodes    map[string]memNode            // node ID → its last heartbeat
 
 	locs    locTable // the time zones of packed jobs
 	scratch []byte   // pack's buffer
@@ -53,9 +51,30 @@ type MemoryStore struct {
 
 type memRun struct {
 	run     *Run
-	idx     int32
-	cancel  bool // cancellation requested (OverlapCancelRunning)
+	of      *jobRuns // its job's runs
+	idx     int32    // in its executor's pending heap
+	at      int32    // in the store's running, while running
+	cancel  bool     // cancellation requested (OverlapCancelRunning)
 	evicted bool
+}
+
+// jobRuns is a job's runs by state, and its fence, found once per run
+// (memRun.of) instead of once per state change.
+type jobRuns struct {
+	pending []*memRun // in insertion order
+	running []*memRun // oldest first
+	history []*memRun // finished, oldest first
+	fence   int64     // the last fencing token
+}
+
+// runsOf returns the job's runs, adding an entry for a job new to them.
+func (m *MemoryStore) runsOf(jobID string) *jobRuns {
+	jr := m.byJob[jobID]
+	if jr == nil {
+		jr = &jobRuns{}
+		m.byJob[jobID] = jr
+	}
+	return jr
 }
 
 // runKey identifies a fire's attempt: at most one run exists per key.
@@ -86,17 +105,14 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg.MaxRuns = 100000
 	}
 	m := &MemoryStore{
-		cfg:       cfg,
-		claimed:   timeHeap[*memExtra]{less: claimsBefore, index: func(e *memExtra) *int32 { return &e.claimIdx }},
-		runs:      map[string]*memRun{},
-		keys:      map[runKey]string{},
-		pending:   map[string]*timeHeap[*memRun]{},
-		pendingOf: map[string][]*memRun{},
-		running:   map[string][]*memRun{},
-		fences:    map[string]int64{},
-		history:   map[string][]*memRun{},
-		nodes:     map[string]memNode{},
-		subs:      map[int]func(Notice){},
+		cfg:     cfg,
+		claimed: timeHeap[*memExtra]{less: claimsBefore, index: func(e *memExtra) *int32 { return &e.claimIdx }},
+		runs:    map[string]*memRun{},
+		keys:    map[runKey]string{},
+		pending: map[string]*timeHeap[*memRun]{},
+		byJob:   map[string]*jobRuns{},
+		nodes:   map[string]memNode{},
+		subs:    map[int]func(Notice){},
 	}
 	m.jobs.init()
 	m.due = timeHeap[int32]{

@@ -55,27 +55,18 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		e.claimToken, e.claimNode, e.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(e)
 		j := m.unpack(s)
-		d := DueJob{Job: j, Pending: len(m.pendingOf[j.ID]), PendingDue: m.pendingDue(j.ID),
-			Lapsed: e.lapsed, Token: m.claimSeq}
-		for _, r := range m.runningCopies(j.ID) {
-			n := m.nodes[r.Node] // zero without a heartbeat
-			d.AddRunning(r, n.seen, n.started, c.Node)
+		d := DueJob{Job: j, Lapsed: e.lapsed, Token: m.claimSeq}
+		if jr := m.byJob[j.ID]; jr != nil {
+			d.Pending, d.PendingDue = len(jr.pending), jr.pendingDue()
+			for _, mr := range jr.running {
+				r := mr.run.Clone()
+				n := m.nodes[r.Node] // zero without a heartbeat
+				d.AddRunning(r, n.seen, n.started, c.Node)
+			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-func (m *MemoryStore) runningCopies(jobID string) []*Run {
-	rs := m.running[jobID]
-	if len(rs) == 0 {
-		return nil
-	}
-	out := make([]*Run, len(rs))
-	for i, r := range rs {
-		out[i] = r.run.Clone()
-	}
-	return out
 }
 
 // CommitFires applies each commit atomically per job: runs inserted
@@ -204,7 +195,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil {
 			continue
 		}
-		mr := &memRun{run: r.Clone(), idx: -1}
+		mr := &memRun{run: r.Clone(), of: m.runsOf(r.JobID), idx: -1}
 		if mr.run.Created.IsZero() {
 			mr.run.Created = now
 			r = mr.run.Clone()
@@ -213,7 +204,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		m.runs[r.ID] = mr
 		if mr.run.State == RunPending {
 			m.pendingHeap(mr.run.Executor).add(mr)
-			m.pendingOf[r.JobID] = append(m.pendingOf[r.JobID], mr)
+			mr.of.pending = append(mr.of.pending, mr)
 		} else {
 			m.archive(mr)
 		}
@@ -236,10 +227,10 @@ func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
 
 func dueBefore(a, b *memRun) bool { return a.run.Due.Before(b.run.Due) }
 
-// pendingDue is the earliest Due among a job's pending runs.
-func (m *MemoryStore) pendingDue(jobID string) time.Time {
+// pendingDue is the earliest Due among the job's pending runs.
+func (jr *jobRuns) pendingDue() time.Time {
 	var first time.Time
-	for _, mr := range m.pendingOf[jobID] {
+	for _, mr := range jr.pending {
 		if first.IsZero() || mr.run.Due.Before(first) {
 			first = mr.run.Due
 		}

@@ -38,7 +38,7 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 			break
 		}
 		h.pop()
-		if len(m.running[mr.run.JobID]) >= m.instances(mr.run.JobID) {
+		if len(mr.of.running) >= m.instances(mr.run.JobID) {
 			blocked = append(blocked, mr)
 			continue
 		}
@@ -59,14 +59,13 @@ func (m *MemoryStore) instances(jobID string) int {
 }
 
 func (m *MemoryStore) start(mr *memRun, c RunClaim) {
-	r := mr.run
-	m.pendingOf[r.JobID] = removeRun(m.pendingOf[r.JobID], mr)
-	if len(m.pendingOf[r.JobID]) == 0 {
-		delete(m.pendingOf, r.JobID)
-	}
-	m.fences[r.JobID]++
-	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, m.fences[r.JobID]
-	m.running[r.JobID] = append(m.running[r.JobID], mr)
+	r, jr := mr.run, mr.of
+	jr.pending = removeRun(jr.pending, mr)
+	jr.fence++
+	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, jr.fence
+	jr.running = append(jr.running, mr)
+	mr.at = int32(len(m.running))
+	m.running = append(m.running, mr)
 }
 
 // FinishRun records a running run's end and inserts retry, if any, in the
@@ -135,12 +134,11 @@ func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
 }
 
 func (m *MemoryStore) stopRunning(mr *memRun) {
-	rs := removeRun(m.running[mr.run.JobID], mr)
-	if len(rs) == 0 {
-		delete(m.running, mr.run.JobID)
-	} else {
-		m.running[mr.run.JobID] = rs
-	}
+	mr.of.running = removeRun(mr.of.running, mr)
+	last := m.running[len(m.running)-1]
+	m.running[mr.at], last.at = last, mr.at
+	m.running[len(m.running)-1] = nil
+	m.running = m.running[:len(m.running)-1]
 	mr.cancel = false
 }
 
@@ -158,12 +156,12 @@ func removeRun(rs []*memRun, mr *memRun) []*memRun {
 // archive adds a finished run to the history, evicting the oldest beyond
 // the bounds.
 func (m *MemoryStore) archive(mr *memRun) {
-	id := mr.run.JobID
-	m.history[id] = append(m.history[id], mr)
+	jr := mr.of
+	jr.history = append(jr.history, mr)
 	m.finished = append(m.finished, mr)
 	m.nFinish++
-	if h := m.history[id]; len(h) > m.cfg.MaxRunsPerJob {
-		m.evict(h[0])
+	if len(jr.history) > m.cfg.MaxRunsPerJob {
+		m.evict(jr.history[0])
 	}
 	for m.nFinish > m.cfg.MaxRuns && len(m.finished) > 0 {
 		oldest := m.finished[0]
@@ -198,7 +196,7 @@ func (m *MemoryStore) evict(mr *memRun) {
 	m.nFinish--
 	delete(m.runs, mr.run.ID)
 	delete(m.keys, keyOf(mr.run))
-	h := m.history[mr.run.JobID]
+	h := mr.of.history
 	switch {
 	case len(h) > 0 && h[0] == mr: // the oldest, as the bounds evict: no copy
 		h[0] = nil
@@ -213,11 +211,7 @@ func (m *MemoryStore) evict(mr *memRun) {
 			}
 		}
 	}
-	if len(h) == 0 {
-		delete(m.history, mr.run.JobID)
-	} else {
-		m.history[mr.run.JobID] = h
-	}
+	mr.of.history = h
 }
 
 // GetRun returns a copy of a run, or ErrNotFound.
@@ -272,16 +266,16 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 func (m *MemoryStore) eachCandidate(f RunFilter, fn func(*Run)) {
 	switch {
 	case f.JobID != "":
-		for _, list := range [][]*memRun{m.pendingOf[f.JobID], m.running[f.JobID], m.history[f.JobID]} {
-			for _, mr := range list {
-				fn(mr.run)
+		if jr := m.byJob[f.JobID]; jr != nil {
+			for _, list := range [][]*memRun{jr.pending, jr.running, jr.history} {
+				for _, mr := range list {
+					fn(mr.run)
+				}
 			}
 		}
 	case len(f.States) == 1 && f.States[0] == RunRunning:
-		for _, rs := range m.running {
-			for _, mr := range rs {
-				fn(mr.run)
-			}
+		for _, mr := range m.running {
+			fn(mr.run)
 		}
 	default:
 		for _, mr := range m.runs {
@@ -331,7 +325,8 @@ func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for _, h := range m.history {
+	for _, jr := range m.byJob {
+		h := jr.history
 		var drop []*memRun
 		for i, mr := range h {
 			tooOld := r.MaxAge > 0 && mr.run.Finished.Before(now.Add(-r.MaxAge))
@@ -414,11 +409,9 @@ func (m *MemoryStore) RecoverRuns(ctx context.Context, now time.Time) (Recovery,
 
 func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 	var lost []*memRun
-	for _, rs := range m.running {
-		for _, mr := range rs {
-			if mr.run.Node == node {
-				lost = append(lost, mr)
-			}
+	for _, mr := range m.running {
+		if mr.run.Node == node {
+			lost = append(lost, mr)
 		}
 	}
 	for _, mr := range lost {
