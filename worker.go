@@ -33,6 +33,7 @@ type worker struct {
 	rec     recorder
 	later   []unrecorded // runs whose recording failed, for the recorder to retry
 	window  int          // claimWindow or sharedClaimWindow
+	starts  []*activeRun // launchDue's buffer (the loop's goroutine only)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -237,7 +238,11 @@ func (w *worker) hold(r *Run) {
 // for a slot: a finishing run wakes the loop).
 func (w *worker) launchDue() time.Time {
 	now := w.s.clock.Now()
-	start := make([]*activeRun, 0, launchBatch)
+	if w.starts == nil {
+		w.starts = make([]*activeRun, 0, launchBatch)
+	}
+	start := w.starts
+	defer clear(start[:cap(start)]) // hold no ended runs
 	for {
 		var next time.Time
 		start = start[:0]
