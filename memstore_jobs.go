@@ -32,7 +32,12 @@ type jobTable struct {
 
 	arena  arena
 	extras map[int32]*memExtra // by slot, for jobs with hasExtra
+	spare  []*memExtra         // dropped extras, for the next claims
 }
+
+// maxSpare bounds the extras kept for reuse: a claim takes one per job,
+// and a round claims up to a thousand.
+const maxSpare = 4096
 
 // memJob is a job as the memory store keeps it. The fields its indexes
 // read on every pass (next fire, paused, max instances) are fields; the
@@ -143,7 +148,7 @@ func (t *jobTable) remove(s int32) {
 	}
 	mj := t.slot(s)
 	if mj.hasExtra {
-		delete(t.extras, s)
+		t.dropExtra(s)
 	}
 	t.arena.free(mj.chunk, mj.n)
 	*mj = memJob{dueIdx: -1}
@@ -188,13 +193,25 @@ func (t *jobTable) ensureExtra(s int32) *memExtra {
 	if e := t.extra(s); e != nil {
 		return e
 	}
-	e := &memExtra{slot: s, claimIdx: -1}
+	var e *memExtra
+	if n := len(t.spare); n > 0 {
+		e = t.spare[n-1]
+		t.spare[n-1] = nil
+		t.spare = t.spare[:n-1]
+		*e = memExtra{slot: s, claimIdx: -1}
+	} else {
+		e = &memExtra{slot: s, claimIdx: -1}
+	}
 	t.extras[s] = e
 	t.slot(s).hasExtra = true
 	return e
 }
 
 func (t *jobTable) dropExtra(s int32) {
+	if e := t.extras[s]; e != nil && len(t.spare) < maxSpare {
+		*e = memExtra{} // holds no trigger or node
+		t.spare = append(t.spare, e)
+	}
 	delete(t.extras, s)
 	t.slot(s).hasExtra = false
 }
