@@ -9,7 +9,7 @@ import (
 // jobTable holds the memory store's jobs where the garbage collector has
 // nothing to look at: each job is a pointer-free memJob in one slice,
 // found by slot number; its packed form (see pack) lives in large byte
-// chunks; the ID index maps a hash of the ID to the slot. A store of a
+// chunks; the ID index (idIndex) finds the slot by ID. A store of a
 // million idle jobs is then a few dozen large objects, which a collection
 // marks without scanning, instead of millions of small ones, so
 // registering a job costs little collection work however many are
@@ -25,10 +25,9 @@ type jobTable struct {
 	free  []int32    // slots to reuse
 	n     int        // jobs stored
 
-	index   map[uint64]int32 // hash of the ID → slot
-	collide map[string]int32 // IDs whose hash another ID holds in index
-	seed    maphash.Seed
-	hash    func(string) uint64 // nil: maphash with seed; tests force collisions
+	index idIndex
+	seed  maphash.Seed
+	hash  func(string) uint64 // nil: maphash with seed; tests force collisions
 
 	arena  arena
 	extras map[int32]*memExtra // by slot, for jobs with hasExtra
@@ -78,40 +77,106 @@ func (t *jobTable) hashOf(id string) uint64 {
 // init makes the table ready, and empty.
 func (t *jobTable) init() {
 	*t = jobTable{
-		index:  map[uint64]int32{},
+		index:  idIndex{entries: make([]uint64, minIndex)},
 		extras: map[int32]*memExtra{},
 		seed:   maphash.MakeSeed(),
 		hash:   t.hash,
 	}
 }
 
-// place is where an ID is, or would go, in the table.
+// idIndex finds a job's slot by its ID: an open-addressing table whose
+// entries hold the low half of the ID's hash and the slot plus one, probed
+// linearly from the hash. It holds no pointers, and one probe both looks
+// an ID up and finds the entry a new ID takes (a map would take two).
+type idIndex struct {
+	entries []uint64 // a power of two long; at most 3/4 used or removed
+	used    int
+	removed int
+}
+
+const (
+	minIndex     = 16
+	removedEntry = 1<<32 - 1 // the low half of a removed entry
+)
+
+// place is where an ID is, or would go, in the index.
 type place struct {
-	hash  uint64
-	slot  int32 // the job's slot, -1 when there is none
-	taken bool  // index holds hash (for this ID or another)
+	pos  int    // the ID's entry, or the entry a new ID takes
+	tag  uint32 // the low half of the ID's hash
+	slot int32  // the job's slot, -1 when there is none
 }
 
 // find looks an ID up.
 func (t *jobTable) find(id string) place {
-	h := t.hashOf(id)
-	s, taken := t.index[h]
-	if taken && string(t.idBytes(s)) == id {
-		return place{h, s, true}
+	tag := uint32(t.hashOf(id))
+	e := t.index.entries
+	mask := len(e) - 1
+	free := -1
+	for i := int(tag) & mask; ; i = (i + 1) & mask {
+		low := uint32(e[i])
+		switch {
+		case low == 0: // the end of the probe: the ID is not there
+			if free < 0 {
+				free = i
+			}
+			return place{free, tag, -1}
+		case low == removedEntry:
+			if free < 0 {
+				free = i
+			}
+		case uint32(e[i]>>32) == tag && string(t.idBytes(int32(low-1))) == id:
+			return place{i, tag, int32(low - 1)}
+		}
 	}
-	if s, ok := t.collide[id]; ok {
-		return place{h, s, taken}
+}
+
+// set makes entry at.pos hold slot s.
+func (x *idIndex) set(at place, s int32) {
+	if uint32(x.entries[at.pos]) == removedEntry {
+		x.removed--
 	}
-	return place{h, -1, taken}
+	x.entries[at.pos] = uint64(at.tag)<<32 | uint64(s+1)
+	x.used++
+	if 4*(x.used+x.removed) > 3*len(x.entries) {
+		x.rehash()
+	}
+}
+
+// unset removes the entry at pos.
+func (x *idIndex) unset(pos int) {
+	x.entries[pos] = removedEntry
+	x.used--
+	x.removed++
+}
+
+// rehash rebuilds the table at most half full, without removed entries.
+func (x *idIndex) rehash() {
+	size := minIndex
+	for size < 2*x.used {
+		size *= 2
+	}
+	old := x.entries
+	x.entries, x.removed = make([]uint64, size), 0
+	mask := size - 1
+	for _, e := range old {
+		if low := uint32(e); low == 0 || low == removedEntry {
+			continue
+		}
+		i := int(uint32(e>>32)) & mask
+		for x.entries[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.entries[i] = e
+	}
 }
 
 // lookup returns the slot of the job with the ID, or -1.
 func (t *jobTable) lookup(id string) int32 { return t.find(id).slot }
 
-// insert stores a packed job whose ID is id at at, where find put it (no
-// job has the ID), in a free slot, and returns the slot, zeroed but for
-// its data.
-func (t *jobTable) insert(packed []byte, id string, at place) int32 {
+// insert stores a packed job in a free slot, indexed at at, where find
+// put its ID (which no job has), and returns the slot, zeroed but for its
+// data.
+func (t *jobTable) insert(packed []byte, at place) int32 {
 	var s int32
 	if n := len(t.free); n > 0 {
 		s = t.free[n-1]
@@ -125,14 +190,7 @@ func (t *jobTable) insert(packed []byte, id string, at place) int32 {
 	}
 	chunk, off, n := t.arena.put(packed)
 	*t.slot(s) = memJob{dueIdx: -1, chunk: chunk, off: off, n: n, live: true}
-	if at.taken {
-		if t.collide == nil {
-			t.collide = map[string]int32{}
-		}
-		t.collide[id] = s
-	} else {
-		t.index[at.hash] = s
-	}
+	t.index.set(at, s)
 	t.n++
 	return s
 }
@@ -140,12 +198,7 @@ func (t *jobTable) insert(packed []byte, id string, at place) int32 {
 // remove frees a job's slot and data and unindexes it. The caller has
 // taken it out of the heaps.
 func (t *jobTable) remove(s int32) {
-	id := string(t.idBytes(s))
-	if h := t.hashOf(id); t.index[h] == s {
-		delete(t.index, h)
-	} else {
-		delete(t.collide, id)
-	}
+	t.index.unset(t.find(string(t.idBytes(s))).pos)
 	mj := t.slot(s)
 	if mj.hasExtra {
 		t.dropExtra(s)

@@ -144,7 +144,7 @@ func (m *MemoryStore) pack(j *Job, at place) int32 {
 		p.times(tagUpdated, j.Updated)
 	}
 	m.scratch = p.b
-	s := m.jobs.insert(p.b, j.ID, at)
+	s := m.jobs.insert(p.b, at)
 	mj := m.jobs.slot(s)
 	mj.maxInst, mj.paused = int32(j.MaxInstances), j.Paused
 	mj.setNext(j.NextFire, &m.locs)
