@@ -29,7 +29,8 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	if policy > ConflictError {
 		return nil, invalid("conflict", "unknown policy %d", policy)
 	}
-	j, err := s.prepare(job)
+	now := s.clock.Now()
+	j, err := s.prepare(job, now)
 	if err != nil {
 		return nil, err
 	}
@@ -38,9 +39,9 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 	}
 	var stored *Job
 	if ms, ok := s.store.(*MemoryStore); ok { // j is ours to hand over
-		stored, err = ms.addOwnedJob(ctx, j, policy, s.clock.Now())
+		stored, err = ms.addOwnedJob(ctx, j, policy, now)
 	} else {
-		stored, err = s.store.AddJob(ctx, j, policy, s.clock.Now())
+		stored, err = s.store.AddJob(ctx, j, policy, now)
 	}
 	if err != nil {
 		return nil, err
@@ -62,9 +63,9 @@ func (s *Scheduler) jobStored(j *Job) {
 }
 
 // prepare checks a job against the registered tasks and fills in what the
-// caller may leave out: the name, the anchor of an unanchored interval and
-// the first fire.
-func (s *Scheduler) prepare(job *Job) (*Job, error) {
+// caller may leave out, as of now: the name, the anchor of an unanchored
+// interval and the first fire.
+func (s *Scheduler) prepare(job *Job, now time.Time) (*Job, error) {
 	if err := job.Validate(); err != nil { // a nil job too
 		return nil, err
 	}
@@ -84,7 +85,6 @@ func (s *Scheduler) prepare(job *Job) (*Job, error) {
 	if j.Name == "" {
 		j.Name = j.ID
 	}
-	now := s.clock.Now()
 	if iv, ok := j.Trigger.(*IntervalTrigger); ok && iv.Start().IsZero() {
 		j.Trigger = iv.Anchored(now.Add(iv.Interval()))
 	}
@@ -251,11 +251,12 @@ func (s *Scheduler) UpdateJob(ctx context.Context, id string, change func(*Job) 
 		if j.NextFire.Equal(old.NextFire) && (!sameTrigger(j.Trigger, old.Trigger) || !j.Start.Equal(old.Start) || !j.End.Equal(old.End)) {
 			j.NextFire = time.Time{}
 		}
-		if j, err = s.prepare(j); err != nil {
+		now := s.clock.Now()
+		if j, err = s.prepare(j, now); err != nil {
 			return nil, err
 		}
 		j.Version = old.Version
-		stored, err := s.store.UpdateJob(ctx, j, s.clock.Now())
+		stored, err := s.store.UpdateJob(ctx, j, now)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}

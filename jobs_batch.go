@@ -40,8 +40,9 @@ func (s *Scheduler) AddJobs(ctx context.Context, jobs []*Job, opts *AddOptions) 
 	}
 	prepared := make([]*Job, len(jobs))
 	seen := make(map[string]int, len(jobs))
+	now := s.clock.Now()
 	for i, job := range jobs {
-		j, err := s.prepare(job)
+		j, err := s.prepare(job, now)
 		if err != nil {
 			return nil, indexField(i, err)
 		}
@@ -57,9 +58,9 @@ func (s *Scheduler) AddJobs(ctx context.Context, jobs []*Job, opts *AddOptions) 
 	var stored []*Job
 	var err error
 	if ms, ok := s.store.(*MemoryStore); ok { // the prepared jobs are ours to hand over
-		stored, err = ms.addOwnedJobs(prepared, policy, s.clock.Now())
+		stored, err = ms.addOwnedJobs(prepared, policy, now)
 	} else if a, ok := s.store.(JobAdder); ok && len(prepared) > 0 {
-		stored, err = a.AddJobs(ctx, prepared, policy, s.clock.Now())
+		stored, err = a.AddJobs(ctx, prepared, policy, now)
 	} else {
 		stored, err = s.addEach(ctx, prepared, policy)
 	}
