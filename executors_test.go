@@ -3,6 +3,9 @@ package sundial_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,5 +121,45 @@ func eventually(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met in time")
 		}
+	}
+}
+
+// TestPoolBoundHoldsThroughABurst: runs due together pass their pool
+// slots straight to the next due run as they end; the pool's size still
+// bounds how many execute at once, and every run is recorded.
+func TestPoolBoundHoldsThroughABurst(t *testing.T) {
+	const size, jobs = 3, 300
+	var now, peak atomic.Int64
+	e := setup(t, func(c *sundial.Config) { c.Executors = map[string]int{"default": size} }, map[string]sundial.TaskFunc{
+		"t": func(context.Context, *sundial.Run) error {
+			n := now.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			runtime.Gosched() // let the others overlap if the bound allows it
+			now.Add(-1)
+			return nil
+		},
+	})
+	ctx := context.Background()
+	at, err := sundial.At(t0.Add(time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range jobs {
+		e.add(t, &sundial.Job{ID: fmt.Sprintf("j%03d", i), Task: "t", Trigger: at})
+	}
+	e.tick(time.Second)
+	for range jobs {
+		e.events.Wait(t, sundial.EventJobExecuted, wait)
+	}
+	runs, err := e.store.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunSucceeded}, Limit: jobs + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != jobs {
+		t.Errorf("%d of %d runs recorded as succeeded", len(runs), jobs)
+	}
+	if p := peak.Load(); p > size {
+		t.Errorf("%d runs executed at once in a pool of %d", p, size)
 	}
 }

@@ -65,6 +65,7 @@ type activeRun struct {
 	cancel   context.CancelCauseFunc
 	idx      int32 // in ready, or -1
 	launched bool  // executing (or about to)
+	passed   bool  // its slot went straight to the next due run (takeNext)
 }
 
 func newWorker(s *Scheduler) *worker {
@@ -295,10 +296,19 @@ func (w *worker) occupy(a *activeRun) {
 // spawn starts the tasks of runs that occupy slots.
 func (w *worker) spawn(runs []*activeRun) {
 	for _, a := range runs {
-		go func() {
-			defer w.tasks.Done()
-			w.execute(a)
-		}()
+		go w.run(a)
+	}
+}
+
+// run executes a run, then, while its slot passes to a due run of the
+// same pool, that one too, on the same goroutine: a burst of runs due
+// together goes through the pool without a goroutine, or a trip through
+// the recorder, per run.
+func (w *worker) run(a *activeRun) {
+	for a != nil {
+		next := w.execute(a)
+		w.tasks.Done()
+		a = next
 	}
 }
 
@@ -340,12 +350,15 @@ func (w *worker) freeSlots(ended []*activeRun) {
 	w.mu.Lock()
 	for _, a := range ended {
 		size := w.sizes[a.pool]
+		full = full || w.claimed[a.pool] >= size*w.window
+		w.claimed[a.pool]--
+		if a.passed { // its slot is the next run's
+			continue
+		}
 		saturated := w.busy[a.pool] >= size
 		if a.launched {
 			w.busy[a.pool]--
 		}
-		full = full || w.claimed[a.pool] >= size*w.window
-		w.claimed[a.pool]--
 		if saturated { // a due run may be waiting for this slot
 			w.launchReady(a.pool, now, &start)
 		}
@@ -357,12 +370,12 @@ func (w *worker) freeSlots(ended []*activeRun) {
 	}
 }
 
-// execute runs a due run's task and hands the end to the recorder.
-func (w *worker) execute(a *activeRun) {
+// execute runs a due run's task and hands the end to the recorder. It
+// returns the run its slot passed to, if any, for the caller to execute.
+func (w *worker) execute(a *activeRun) *activeRun {
 	s, ctx, r := w.s, a.ctx, a.run
 	if ctx.Err() != nil { // cancelled while it waited
-		w.end(a, nil, "")
-		return
+		return w.end(a, nil, "")
 	}
 	r.Started = s.clock.Now()
 	if s.wants(EventRunStarted) {
@@ -371,7 +384,7 @@ func (w *worker) execute(a *activeRun) {
 	stopTimers := w.watch(r)
 	stack, err := w.call(ctx, r)
 	stopTimers()
-	w.end(a, err, stack)
+	return w.end(a, err, stack)
 }
 
 // watch starts the run's timeout and slow-run timers on the scheduler's
@@ -441,12 +454,40 @@ func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 }
 
 // end classifies how a run ended and hands it to the recorder, so
-// recording never delays the start of other runs.
-func (w *worker) end(a *activeRun, err error, stack string) {
+// recording never delays the start of other runs. It returns the due run
+// the slot passed to, if any (takeNext).
+func (w *worker) end(a *activeRun, err error, stack string) *activeRun {
 	r := a.run
 	r.Finished = w.s.clock.Now()
 	r.State, r.Reason, r.Error, r.Stack = outcome(a.ctx, !r.Started.IsZero(), err, stack)
+	next := w.takeNext(a, r.Finished)
 	w.rec.add(a)
+	return next
+}
+
+// takeNext passes the slot of a run that ended at now to its pool's next
+// due run, and returns that run, occupying the slot; nil when none is due,
+// the pool has shrunk below its runs, or w.mu is busy (the recorder then
+// frees the slot as usual, so tasks ending together never queue on it).
+func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
+	if !a.launched || !w.mu.TryLock() {
+		return nil
+	}
+	defer w.mu.Unlock()
+	size, ok := w.sizes[a.pool]
+	h := w.ready[a.pool]
+	if !ok || h == nil || w.busy[a.pool] > size {
+		return nil
+	}
+	next, ok := h.peek()
+	if !ok || next.run.Due.After(now) {
+		return nil
+	}
+	h.pop()
+	next.launched = true
+	w.tasks.Add(1)
+	a.passed = true
+	return next
 }
 
 // outcome classifies how a run ended. A run that never started (the
