@@ -36,7 +36,8 @@ type MemoryStore struct {
 	runs     map[string]*memRun
 	keys     map[runKey]string             // the exactly-once key → run ID
 	pending  map[string]*timeHeap[*memRun] // per executor, by Due
-	byJob    map[string]*jobRuns           // per job ID, kept for its fence after the job is gone
+	byJob    map[string]*jobRuns           // per job ID, while it has runs
+	fence    int64                         // the last fencing token given
 	running  []*memRun                     // every running run, in no order
 	finished []*memRun                     // every finished run, oldest first (for MaxRuns)
 	nFinish  int                           // finished runs still kept
@@ -58,13 +59,12 @@ type memRun struct {
 	evicted bool
 }
 
-// jobRuns is a job's runs by state, and its fence, found once per run
-// (memRun.of) instead of once per state change.
+// jobRuns is a job's runs by state, found once per run (memRun.of)
+// instead of once per state change.
 type jobRuns struct {
 	pending []*memRun // in insertion order
 	running []*memRun // oldest first
 	history []*memRun // finished, oldest first
-	fence   int64     // the last fencing token
 }
 
 // runsOf returns the job's runs, adding an entry for a job new to them.

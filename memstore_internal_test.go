@@ -286,3 +286,24 @@ func TestMemoryStoreCommitNoticesBatched(t *testing.T) {
 		t.Fatalf("one commit gave notices %+v, want %+v", got, want)
 	}
 }
+
+// TestMemoryStoreForgetsJobsWithoutRuns: a job whose last kept run was
+// evicted leaves nothing behind, so a stream of one-off jobs does not grow
+// the store without limit.
+func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{MaxRuns: 10})
+	ctx := context.Background()
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		r := &Run{ID: fmt.Sprintf("r%04d", i), JobID: fmt.Sprintf("once-%04d", i), Scheduled: at, Attempt: 1,
+			State: RunSucceeded, Finished: at}
+		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.byJob) > 10 || len(m.runs) > 10 || len(m.keys) > 10 {
+		t.Errorf("after 1,000 one-off runs with MaxRuns 10 the store keeps %d jobs' runs, %d runs, %d keys", len(m.byJob), len(m.runs), len(m.keys))
+	}
+}

@@ -61,8 +61,8 @@ func (m *MemoryStore) instances(jobID string) int {
 func (m *MemoryStore) start(mr *memRun, c RunClaim) {
 	r, jr := mr.run, mr.of
 	jr.pending = removeRun(jr.pending, mr)
-	jr.fence++
-	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, jr.fence
+	m.fence++ // one sequence for all jobs: strictly increasing per job, and no state kept per job
+	r.State, r.Node, r.Started, r.Fence = RunRunning, c.Node, c.Now, m.fence
 	jr.running = append(jr.running, mr)
 	mr.at = int32(len(m.running))
 	m.running = append(m.running, mr)
@@ -212,6 +212,9 @@ func (m *MemoryStore) evict(mr *memRun) {
 		}
 	}
 	mr.of.history = h
+	if jr := mr.of; len(jr.pending)+len(jr.running)+len(jr.history) == 0 {
+		delete(m.byJob, mr.run.JobID)
+	}
 }
 
 // GetRun returns a copy of a run, or ErrNotFound.
