@@ -48,13 +48,16 @@ type worker struct {
 
 // claimWindow is how many runs per pool slot the worker may hold claimed
 // ahead of their start: runs created within the lookahead are claimed at
-// once, so the store does not count them as waiting. On a store shared by
-// several nodes (a StoreClock) the window is sharedClaimWindow: a node
-// that claimed a whole lookahead of the cluster's runs would leave the
-// others idle while it works through them, and, killed, would hold them
-// all until its heartbeat expired.
+// once, so the store does not count them as waiting, and a burst of runs
+// due together is in hand before its instant (a claim in the middle of
+// the burst takes w.mu from the tasks passing on their slots). At 256, a
+// pool of 10 holds up to 2,560 runs, a few hundred bytes each. On a store
+// shared by several nodes (a StoreClock) the window is sharedClaimWindow:
+// a node that claimed a whole lookahead of the cluster's runs would leave
+// the others idle while it works through them, and, killed, would hold
+// them all until its heartbeat expired.
 const (
-	claimWindow       = 64
+	claimWindow       = 256
 	sharedClaimWindow = 2
 )
 
@@ -191,13 +194,24 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 	if err != nil {
 		w.expect(looked...)
 	}
-	w.mu.Lock()
-	for _, r := range runs {
-		w.hold(r)
+	held := make([]*activeRun, len(runs))
+	for i, r := range runs {
+		held[i] = newActive(r)
 	}
-	w.mu.Unlock()
+	for len(held) > 0 { // a slice at a time: a task ending meanwhile can take w.mu
+		n := min(len(held), holdBatch)
+		w.mu.Lock()
+		for _, a := range held[:n] {
+			w.hold(a)
+		}
+		w.mu.Unlock()
+		held = held[n:]
+	}
 	return len(runs) >= asked, err
 }
+
+// holdBatch bounds the claimed runs claim hands over per hold of w.mu.
+const holdBatch = 256
 
 // free returns the room in each pool's claim window, and its sum.
 func (w *worker) free() (map[string]int, int) {
@@ -213,8 +227,8 @@ func (w *worker) free() (map[string]int, int) {
 	return free, sum
 }
 
-// hold keeps a claimed run until it is due; the caller holds w.mu.
-func (w *worker) hold(r *Run) {
+// newActive makes a claimed run's record, with its context.
+func newActive(r *Run) *activeRun {
 	pool := r.Executor
 	if pool == "" {
 		pool = "default"
@@ -223,15 +237,19 @@ func (w *worker) hold(r *Run) {
 	// one parent context would contend on its lock. cancelAll reaches them.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.Started = time.Time{} // the store's claim time; set again when the task begins
-	a := &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
-	w.claimed[pool]++
-	w.active[r.ID] = a
-	if _, ok := w.sizes[pool]; !ok || w.ready[pool] == nil { // removed meanwhile: give it back
-		cancel(errCancelled)
+	return &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
+}
+
+// hold keeps a claimed run until it is due; the caller holds w.mu.
+func (w *worker) hold(a *activeRun) {
+	w.claimed[a.pool]++
+	w.active[a.run.ID] = a
+	if _, ok := w.sizes[a.pool]; !ok || w.ready[a.pool] == nil { // removed meanwhile: give it back
+		a.cancel(errCancelled)
 		w.launch(a)
 		return
 	}
-	w.ready[pool].add(a)
+	w.ready[a.pool].add(a)
 }
 
 // launchDue starts the due runs whose pools have a free slot, and returns
