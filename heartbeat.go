@@ -123,7 +123,9 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 	for _, id := range s.worker.runningIDs() {
 		held[id] = true
 	}
-	f := RunFilter{States: []RunState{RunRunning}, Limit: 500}
+	// Large pages: a worker alone holds up to claimWindow runs per slot,
+	// all running by the store's account, and each page is a query.
+	f := RunFilter{States: []RunState{RunRunning}, Limit: 5000}
 	for {
 		runs, err := s.store.ListRuns(ctx, f)
 		if err != nil {

@@ -241,16 +241,17 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 		f.Limit = 100
 	}
 	m.mu.Lock()
+	var cursor *Run // f.Before's run: only runs after it are listed
+	if b := m.runs[f.Before]; f.Before != "" && b != nil {
+		cursor = b.run
+	}
 	var all []*Run
 	m.eachCandidate(f, func(r *Run) {
-		if f.matches(r) {
+		if f.matches(r) && (cursor == nil || runBefore(cursor, r)) { // a page sorts only what follows
 			all = append(all, r)
 		}
 	})
 	sort.Slice(all, func(i, j int) bool { return runBefore(all[i], all[j]) })
-	if b := m.runs[f.Before]; f.Before != "" && b != nil {
-		all = all[sort.Search(len(all), func(i int) bool { return runBefore(b.run, all[i]) }):]
-	}
 	if len(all) > f.Limit {
 		all = all[:f.Limit]
 	}
