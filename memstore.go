@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,21 +61,39 @@ type memRun struct {
 }
 
 // jobRuns is a job's runs by state, found once per run (memRun.of)
-// instead of once per state change.
+// instead of once per state change. Its strings are the job's own
+// copies, which the runs it keeps share: a run built from an unpacked job
+// holds substrings of the whole packed job, and a history of such runs
+// would keep a copy of the job, arguments and metadata included, per run.
 type jobRuns struct {
-	pending []*memRun // in insertion order
-	running []*memRun // oldest first
-	history []*memRun // finished, oldest first
+	pending  []*memRun // in insertion order
+	running  []*memRun // oldest first
+	history  []*memRun // finished, oldest first
+	jobID    string
+	task     string // the last run's
+	executor string // the last run's
 }
 
 // runsOf returns the job's runs, adding an entry for a job new to them.
 func (m *MemoryStore) runsOf(jobID string) *jobRuns {
 	jr := m.byJob[jobID]
 	if jr == nil {
-		jr = &jobRuns{}
-		m.byJob[jobID] = jr
+		jr = &jobRuns{jobID: strings.Clone(jobID)}
+		m.byJob[jr.jobID] = jr
 	}
 	return jr
+}
+
+// own points the strings of r, a run of the job the store keeps, at the
+// job's copies.
+func (jr *jobRuns) own(r *Run) {
+	if jr.task != r.Task {
+		jr.task = strings.Clone(r.Task)
+	}
+	if jr.executor != r.Executor {
+		jr.executor = strings.Clone(r.Executor)
+	}
+	r.JobID, r.Task, r.Executor = jr.jobID, jr.task, jr.executor
 }
 
 // runKey identifies a fire's attempt: at most one run exists per key.

@@ -196,12 +196,13 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 			continue
 		}
 		mr := &memRun{run: r.Clone(), of: m.runsOf(r.JobID), idx: -1}
+		mr.of.own(mr.run)
 		if mr.run.Created.IsZero() {
 			mr.run.Created = now
 			r = mr.run.Clone()
 		}
-		m.keys[k] = r.ID
-		m.runs[r.ID] = mr
+		m.keys[keyOf(mr.run)] = mr.run.ID
+		m.runs[mr.run.ID] = mr
 		if mr.run.State == RunPending {
 			m.pendingHeap(mr.run.Executor).add(mr)
 			mr.of.pending = append(mr.of.pending, mr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -306,4 +307,34 @@ func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
 	if len(m.byJob) > 10 || len(m.runs) > 10 || len(m.keys) > 10 {
 		t.Errorf("after 1,000 one-off runs with MaxRuns 10 the store keeps %d jobs' runs, %d runs, %d keys", len(m.byJob), len(m.runs), len(m.keys))
 	}
+}
+
+// TestMemoryStoreRunsDoNotPinTheirJob: runs are built from an unpacked
+// job, whose strings share one copy of the whole packed job; the runs the
+// store keeps must not hold on to it, or a history keeps a copy of the
+// job's arguments and metadata per run.
+func TestMemoryStoreRunsDoNotPinTheirJob(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	ctx := context.Background()
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for i := range 8 {
+		packed := strings.Repeat("x", 4<<20) + fmt.Sprintf("job-%d task executor", i) // 4 MiB, like a job with large metadata
+		id, task, executor := packed[4<<20:4<<20+5], packed[4<<20+6:4<<20+10], packed[4<<20+11:]
+		r := &Run{ID: fmt.Sprintf("r%d", i), JobID: id, Task: task, Executor: executor, Scheduled: at, Attempt: 1,
+			State: RunSucceeded, Finished: at}
+		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if grew := int64(heap()) - int64(before); grew > 4<<20 {
+		t.Errorf("8 runs of 8 jobs keep %d KiB: they pin the strings they were built from", grew>>10)
+	}
+	runtime.KeepAlive(m)
 }
