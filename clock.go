@@ -45,6 +45,17 @@ type DeadlineClock interface {
 	NewTimerAt(t time.Time) Timer
 }
 
+// rearm returns a timer for the instant at on c: t, stopped and reset,
+// when c measures durations, so a loop that wakes often makes no timer per
+// wake-up; a new one on a DeadlineClock, which has no reset to an instant.
+func rearm(c Clock, t Timer, at time.Time) Timer {
+	if _, ok := c.(DeadlineClock); ok || t == nil {
+		return timerAt(c, at)
+	}
+	t.Reset(at.Sub(c.Now()))
+	return t
+}
+
 // timerAt returns a timer for the instant t on c.
 func timerAt(c Clock, t time.Time) Timer {
 	if dc, ok := c.(DeadlineClock); ok {

@@ -111,6 +111,7 @@ func (w *worker) loop(ctx context.Context) {
 		again    = true        // claim as soon as none is running
 		pollAt   time.Time     // when to claim again without a wake-up
 		backoff  time.Duration // after a failed claim: no claim before pollAt
+		timer    Timer         // reused: with runs spread over the second, the loop wakes for each
 	)
 	for {
 		next := w.launchDue() // what is due starts before the store is asked for more
@@ -129,14 +130,13 @@ func (w *worker) loop(ctx context.Context) {
 				done <- claimed{full, err}
 			}()
 		}
-		var timer Timer
 		at := next
 		if !inFlight && (at.IsZero() || claimAt.Before(at)) {
 			at = claimAt
 		}
 		var tick <-chan time.Time
 		if !at.IsZero() {
-			timer = timerAt(w.s.clock, at)
+			timer = rearm(w.s.clock, timer, at)
 			tick = timer.C()
 		}
 		select {

@@ -48,3 +48,40 @@ func TestDueSet(t *testing.T) {
 		t.Fatalf("after dropping everything: first %v, %d kept", d.first(), len(d.has))
 	}
 }
+
+// TestRearmReusesARealTimer: on a clock that measures durations, rearm
+// resets the timer it is given, which then fires at the new instant and
+// not at the old one; on a DeadlineClock it makes a new timer.
+func TestRearmReusesARealTimer(t *testing.T) {
+	c := SystemClock{}
+	first := rearm(c, nil, c.Now().Add(time.Hour))
+	first.Stop()
+	again := rearm(c, first, c.Now().Add(5*time.Millisecond))
+	if again != first {
+		t.Fatal("rearm made a new timer on the system clock")
+	}
+	select {
+	case <-again.C():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reset timer did not fire")
+	}
+	again.Stop()
+	later := rearm(c, again, c.Now().Add(time.Hour))
+	select {
+	case <-later.C():
+		t.Fatal("a timer reset an hour ahead fired")
+	case <-time.After(20 * time.Millisecond):
+	}
+	later.Stop()
+
+	fake := fakeDeadlineClock{c}
+	fresh := rearm(fake, later, c.Now().Add(time.Hour))
+	defer fresh.Stop()
+	if fresh == later {
+		t.Error("rearm reused a timer on a DeadlineClock")
+	}
+}
+
+type fakeDeadlineClock struct{ SystemClock }
+
+func (f fakeDeadlineClock) NewTimerAt(t time.Time) Timer { return f.NewTimer(time.Until(t)) }
