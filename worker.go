@@ -31,9 +31,10 @@ type worker struct {
 	cut     []*Run
 	tasks   sync.WaitGroup
 	rec     recorder
-	later   []unrecorded // runs whose recording failed, for the recorder to retry
-	window  int          // claimWindow or sharedClaimWindow
-	starts  []*activeRun // launchDue's buffer (the loop's goroutine only)
+	later   []unrecorded   // runs whose recording failed, for the recorder to retry
+	window  int            // claimWindow or sharedClaimWindow
+	starts  []*activeRun   // launchDue's buffer (the loop's goroutine only)
+	room    map[string]int // free's answer, reused (one claim runs at a time)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -213,18 +214,24 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 // holdBatch bounds the claimed runs claim hands over per hold of w.mu.
 const holdBatch = 256
 
-// free returns the room in each pool's claim window, and its sum.
+// free returns the room in each pool's claim window, and its sum. The map
+// is the worker's, valid until the next call: only claim calls it, one
+// claim at a time.
 func (w *worker) free() (map[string]int, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	free, sum := map[string]int{}, 0
+	if w.room == nil {
+		w.room = map[string]int{}
+	}
+	clear(w.room)
+	sum := 0
 	for name, size := range w.sizes {
 		if n := size*w.window - w.claimed[name]; n > 0 {
-			free[name] = n
+			w.room[name] = n
 			sum += n
 		}
 	}
-	return free, sum
+	return w.room, sum
 }
 
 // newActive makes a claimed run's record, with its context.
