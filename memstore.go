@@ -225,8 +225,7 @@ func (m *MemoryStore) putNewJob(j *Job, now time.Time, at place) {
 	var prev *Job
 	if at.slot >= 0 {
 		prev = m.unpack(at.slot)
-		m.dropJob(at.slot)
-		at = m.jobs.find(j.ID) // the index changed
+		at = m.dropJob(at)
 	}
 	j.Stamp(prev, now)
 	m.schedule(m.pack(j, at))
@@ -300,11 +299,6 @@ func sameTrigger(a, b Trigger) bool {
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
-// putJob packs and indexes a job; the caller holds the lock.
-func (m *MemoryStore) putJob(j *Job) {
-	m.schedule(m.pack(j, m.jobs.find(j.ID)))
-}
-
 // schedule puts an unclaimed job in the due heap if it can fire.
 func (m *MemoryStore) schedule(s int32) {
 	mj := m.jobs.slot(s)
@@ -333,8 +327,10 @@ func (m *MemoryStore) release(s int32, lapsed time.Time) {
 	m.schedule(s)
 }
 
-// dropJob unindexes a job, releasing any claim so a stale commit is lost.
-func (m *MemoryStore) dropJob(s int32) {
+// dropJob unindexes the job find put at at, releasing any claim so a
+// stale commit is lost, and returns where a new job with its ID goes.
+func (m *MemoryStore) dropJob(at place) place {
+	s := at.slot
 	m.due.remove(s)
 	if e := m.jobs.extra(s); e != nil {
 		if e.claimIdx >= 0 {
@@ -342,7 +338,7 @@ func (m *MemoryStore) dropJob(s int32) {
 		}
 		e.claimToken = 0
 	}
-	m.jobs.remove(s)
+	return m.jobs.remove(at)
 }
 
 // GetJob returns a copy of the job, or ErrNotFound.
@@ -370,7 +366,7 @@ func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 		id   string
 		slot int32
 	}
-	ids := make([]idSlot, 0, m.jobs.n)
+	ids := make([]idSlot, 0, m.jobs.count())
 	for s := range m.jobs.len {
 		if !m.jobs.slot(s).live {
 			continue
@@ -418,20 +414,19 @@ func (m *MemoryStore) UpdateJob(ctx context.Context, job *Job, now time.Time) (*
 		return nil, err
 	}
 	m.mu.Lock()
-	s := m.jobs.lookup(job.ID)
-	if s < 0 {
+	at := m.jobs.find(job.ID)
+	if at.slot < 0 {
 		m.mu.Unlock()
 		return nil, &notFoundError{"job " + job.ID}
 	}
-	old := m.unpack(s)
+	old := m.unpack(at.slot)
 	if old.Version != job.Version {
 		m.mu.Unlock()
 		return nil, &conflictError{"job " + job.ID + " was changed meanwhile (version " + itoa64(old.Version) + ", not " + itoa64(job.Version) + ")"}
 	}
 	j := *job
 	j.Created, j.Updated, j.Version = old.Created, now, old.Version+1
-	m.dropJob(s)
-	m.putJob(&j)
+	m.schedule(m.pack(&j, m.dropJob(at)))
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
 	return j.Clone(), nil
 }
@@ -442,12 +437,12 @@ func (m *MemoryStore) RemoveJob(ctx context.Context, id string) error {
 		return err
 	}
 	m.mu.Lock()
-	s := m.jobs.lookup(id)
-	if s < 0 {
+	at := m.jobs.find(id)
+	if at.slot < 0 {
 		m.mu.Unlock()
 		return &notFoundError{"job " + id}
 	}
-	m.dropJob(s)
+	m.dropJob(at)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: id}})
 	return nil
 }
@@ -458,7 +453,7 @@ func (m *MemoryStore) RemoveAllJobs(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	m.mu.Lock()
-	n := m.jobs.n
+	n := m.jobs.count()
 	m.jobs.init() // a claim's commit then finds no job and is lost
 	m.due.items, m.claimed.items = nil, nil
 	m.unlock([]Notice{{Kind: NoticeJobsChanged}})

@@ -209,8 +209,8 @@ func TestJobTableReclaimsSpace(t *testing.T) {
 			if a.dead > max(a.live, 4*chunkSize) {
 				t.Fatalf("round %d (one hash %v): %d dead bytes beside %d live", round, oneHash, a.dead, a.live)
 			}
-			if m.jobs.n != len(want) {
-				t.Fatalf("round %d: the table counts %d jobs, want %d", round, m.jobs.n, len(want))
+			if m.jobs.count() != len(want) {
+				t.Fatalf("round %d: the table counts %d jobs, want %d", round, m.jobs.count(), len(want))
 			}
 			m.mu.Unlock()
 		}

@@ -23,7 +23,6 @@ type jobTable struct {
 	pages [][]memJob // slot s is pages[s/pageSlots][s%pageSlots]
 	len   int32      // slots in use or free
 	free  []int32    // slots to reuse
-	n     int        // jobs stored
 
 	index idIndex
 	seed  maphash.Seed
@@ -191,14 +190,18 @@ func (t *jobTable) insert(packed []byte, at place) int32 {
 	chunk, off, n := t.arena.put(packed)
 	*t.slot(s) = memJob{dueIdx: -1, chunk: chunk, off: off, n: n, live: true}
 	t.index.set(at, s)
-	t.n++
 	return s
 }
 
-// remove frees a job's slot and data and unindexes it. The caller has
-// taken it out of the heaps.
-func (t *jobTable) remove(s int32) {
-	t.index.unset(t.find(string(t.idBytes(s))).pos)
+// count returns how many jobs the table holds.
+func (t *jobTable) count() int { return int(t.len) - len(t.free) }
+
+// remove frees the slot and data of the job find put at at, unindexes it,
+// and returns at with no slot: where a new job with the same ID goes. The
+// caller has taken the job out of the heaps.
+func (t *jobTable) remove(at place) place {
+	s := at.slot
+	t.index.unset(at.pos)
 	mj := t.slot(s)
 	if mj.hasExtra {
 		t.dropExtra(s)
@@ -206,10 +209,11 @@ func (t *jobTable) remove(s int32) {
 	t.arena.free(mj.chunk, mj.n)
 	*mj = memJob{dueIdx: -1}
 	t.free = append(t.free, s)
-	t.n--
 	if t.arena.wasteful() {
 		t.compact()
 	}
+	at.slot = -1 // the removed entry lies on the ID's probe, before its end
+	return at
 }
 
 // pageSlots is how many slots a page of the table holds.
