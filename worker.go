@@ -491,28 +491,25 @@ func (w *worker) end(a *activeRun, err error, stack string) *activeRun {
 }
 
 // takeNext passes the slot of a run that ended at now to its pool's next
-// due run, and returns that run, occupying the slot; nil when none is due,
-// the pool has shrunk below its runs, or w.mu is busy (the recorder then
-// frees the slot as usual, so tasks ending together never queue on it).
+// due run, as launchReady gives a freed slot, and returns that run; nil
+// when none is due, the pool has shrunk below its runs, or w.mu is busy
+// (the recorder then frees the slot as usual, so tasks ending together
+// never queue on it).
 func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
-	if !a.launched || !w.mu.TryLock() {
+	if !w.mu.TryLock() {
 		return nil
 	}
 	defer w.mu.Unlock()
-	size, ok := w.sizes[a.pool]
-	h := w.ready[a.pool]
-	if !ok || h == nil || w.busy[a.pool] > size {
+	var one [1]*activeRun
+	start := one[:0]
+	w.busy[a.pool]-- // a's slot, for launchReady to give on
+	w.launchReady(a.pool, now, &start)
+	if len(start) == 0 {
+		w.busy[a.pool]++ // a keeps it until the recorder frees it
 		return nil
 	}
-	next, ok := h.peek()
-	if !ok || next.run.Due.After(now) {
-		return nil
-	}
-	h.pop()
-	next.launched = true
-	w.tasks.Add(1)
 	a.passed = true
-	return next
+	return start[0]
 }
 
 // outcome classifies how a run ended. A run that never started (the
