@@ -201,7 +201,8 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 			mr.run.Created = now
 			r = mr.run.Clone()
 		}
-		m.keys[keyOf(mr.run)] = mr.run.ID
+		k.job = mr.run.JobID // the job's own copy (jobRuns.own)
+		m.keys[k] = mr.run.ID
 		m.runs[mr.run.ID] = mr
 		if mr.run.State == RunPending {
 			m.pendingHeap(mr.run.Executor).add(mr)
