@@ -2,7 +2,9 @@ package sundial_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +122,60 @@ func checkFires(t *testing.T, st sundial.Store, id string, first, last time.Time
 		if !done[at] {
 			t.Errorf("%s fire %s has no final record: %v", id, at.Format(time.TimeOnly), states[at])
 		}
+	}
+}
+
+// answerLost is a store whose first claim of runs commits and then fails,
+// as when the connection drops before the answer arrives.
+type answerLost struct {
+	*sundial.MemoryStore
+	lost atomic.Bool
+}
+
+func (s *answerLost) ClaimRuns(ctx context.Context, c sundial.RunClaim) ([]*sundial.Run, error) {
+	runs, err := s.MemoryStore.ClaimRuns(ctx, c)
+	if err == nil && len(runs) > 0 && s.lost.CompareAndSwap(false, true) {
+		return nil, errors.New("connection reset after commit")
+	}
+	return runs, err
+}
+
+// TestLostClaimAnswerAdopted: the runs of a claim whose answer was lost
+// are taken by the worker's next claim and run as claimed, one record per
+// fire, without waiting a heartbeat TTL to be interrupted and requeued.
+func TestLostClaimAnswerAdopted(t *testing.T) {
+	ctx := context.Background()
+	st := &answerLost{MemoryStore: sundial.NewMemoryStore(sundial.MemoryConfig{})}
+	clock := sundialtest.NewClock(t0)
+	s, err := sundial.New(sundial.Config{Store: st, Clock: clock, NodeID: "n1", HeartbeatTTL: time.Hour, HeartbeatInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle("noop", noop)
+	events := sundialtest.Record(t, s, sundial.EventJobExecuted)
+	at, err := sundial.At(t0.Add(time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddJob(ctx, &sundial.Job{ID: "once", Task: "noop", Trigger: at}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(ctx)
+	events.AdvanceUntil(t, clock, 3, 100*time.Millisecond, sundial.EventJobExecuted, wait)
+	if !st.lost.Load() {
+		t.Fatal("no claim's answer was lost")
+	}
+	runs, err := st.ListRuns(ctx, sundial.RunFilter{JobID: "once"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].State != sundial.RunSucceeded {
+		for _, r := range runs {
+			t.Logf("run %s: %s (%s)", r.ID, r.State, r.Reason)
+		}
+		t.Fatalf("the fire has %d runs, want 1 succeeded", len(runs))
 	}
 }

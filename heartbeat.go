@@ -110,37 +110,30 @@ func (s *Scheduler) heartbeat(ctx context.Context) (peerExpiry time.Time, err er
 }
 
 // releaseOrphans gives back the runs the store counts as running on this
-// node that the node does not hold: claims whose answer was lost (the
-// connection dropped after the store committed). Each is recorded
-// interrupted, never started, and requeued; without this they would hold
-// their job's instance slots forever. A claim younger than the heartbeat
-// TTL is left alone, as its answer may still be on the way.
+// node that the node neither holds nor awaits from a failed claim (the
+// worker adopts those on its next claim, worker_adopt.go): runs of a claim
+// made before the node restarted, or whose failure the worker could not
+// see. Each is recorded interrupted, never started, and requeued; without
+// this they would hold their job's instance slots forever. A claim
+// younger than the heartbeat TTL is left alone, as its answer may still be
+// on the way.
 func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 	if s.cfg.Role != RoleAll && s.cfg.Role != RoleWorker {
 		return
 	}
-	held := map[string]bool{}
-	for _, id := range s.worker.runningIDs() {
-		held[id] = true
+	var orphans []*Run
+	err := eachRunning(ctx, s.store, func(r *Run) {
+		if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL {
+			orphans = append(orphans, r)
+		}
+	})
+	if err != nil {
+		s.log.Warn("list_running_failed", "err", err)
 	}
-	// Large pages: a worker alone holds up to claimWindow runs per slot,
-	// all running by the store's account, and each page is a query.
-	f := RunFilter{States: []RunState{RunRunning}, Limit: 5000}
-	for {
-		runs, err := s.store.ListRuns(ctx, f)
-		if err != nil {
-			s.log.Warn("list_running_failed", "err", err)
-			return
+	for _, r := range orphans {
+		if s.worker.orphan(r) { // asked at the last moment: the worker may have taken it since
+			s.releaseOrphan(r, now)
 		}
-		for _, r := range runs {
-			if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL && !held[r.ID] {
-				s.releaseOrphan(r, now)
-			}
-		}
-		if len(runs) < f.Limit {
-			return
-		}
-		f.Before = runs[len(runs)-1].ID
 	}
 }
 

@@ -35,6 +35,7 @@ type worker struct {
 	window  int            // claimWindow or sharedClaimWindow
 	starts  []*activeRun   // launchDue's buffer (the loop's goroutine only)
 	room    map[string]int // free's answer, reused (one claim runs at a time)
+	lost    []time.Time    // the times of failed claims whose runs may be in the store (worker_adopt.go)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -184,6 +185,9 @@ func (w *worker) pollEvery() time.Duration {
 // claim takes pending runs while the pools' claim windows have room, and
 // reports whether it took as many as it asked for (more may be waiting).
 func (w *worker) claim(ctx context.Context) (bool, error) {
+	if err := w.adoptLost(ctx); err != nil {
+		return false, err
+	}
 	now := w.s.clock.Now()
 	horizon := now.Add(w.ahead)
 	looked := w.claiming(now, horizon)
@@ -194,6 +198,7 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 	runs, err := w.s.store.ClaimRuns(ctx, RunClaim{Node: w.s.cfg.NodeID, Now: now, Horizon: horizon, Limit: free})
 	if err != nil {
 		w.expect(looked...)
+		w.claimLost(now)
 	}
 	held := make([]*activeRun, len(runs))
 	for i, r := range runs {
