@@ -34,15 +34,15 @@ type MemoryStore struct {
 	claimed  timeHeap[*memExtra] // claimed jobs, by lease expiry
 	claimSeq int64
 
-	runs     map[string]*memRun
-	keys     map[runKey]string             // the exactly-once key → run ID
-	pending  map[string]*timeHeap[*memRun] // per executor, by Due
-	byJob    map[string]*jobRuns           // per job ID, while it has runs
-	fence    int64                         // the last fencing token given
-	running  []*memRun                     // every running run, in no order
-	finished []*memRun                     // every finished run, oldest first (for MaxRuns)
-	nFinish  int                           // finished runs still kept
-	nodes    map[string]memNode            // node ID → its last heartbeat
+	runs      map[string]*memRun            // pending and running runs, by ID
+	keys      map[runKey]string             // their exactly-once keys → run ID
+	pending   map[string]*timeHeap[*memRun] // per executor, by Due
+	byJob     map[string]*jobRuns           // per job ID, while it has runs
+	fence     int64                         // the last fencing token given
+	running   []*memRun                     // every running run, in no order
+	done      runArchive                    // finished runs (memstore_archive.go)
+	spareRuns []*memRun                     // records to reuse (recycle)
+	nodes     map[string]memNode            // node ID → its last heartbeat
 
 	locs    locTable // the time zones of packed jobs
 	scratch []byte   // pack's buffer
@@ -52,12 +52,11 @@ type MemoryStore struct {
 }
 
 type memRun struct {
-	run     *Run
-	of      *jobRuns // its job's runs
-	idx     int32    // in its executor's pending heap
-	at      int32    // in the store's running, while running
-	cancel  bool     // cancellation requested (OverlapCancelRunning)
-	evicted bool
+	run    *Run
+	of     *jobRuns // its job's runs
+	idx    int32    // in its executor's pending heap
+	at     int32    // in the store's running, while running
+	cancel bool     // cancellation requested (OverlapCancelRunning)
 }
 
 // jobRuns is a job's runs by state, found once per run (memRun.of)
@@ -68,7 +67,7 @@ type memRun struct {
 type jobRuns struct {
 	pending  []*memRun // in insertion order
 	running  []*memRun // oldest first
-	history  []*memRun // finished, oldest first
+	history  []int32   // finished, oldest first: slots of the archive
 	jobID    string
 	task     string // the last run's
 	executor string // the last run's
@@ -134,6 +133,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		subs:    map[int]func(Notice){},
 	}
 	m.jobs.init()
+	m.done.init()
 	m.due = timeHeap[int32]{
 		less:  func(a, b int32) bool { return m.jobs.slot(a).nextBefore(m.jobs.slot(b)) },
 		index: func(s int32) *int32 { return &m.jobs.slot(s).dueIdx },

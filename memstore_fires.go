@@ -192,21 +192,23 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 	var out []*Run
 	for _, r := range runs {
 		k := keyOf(r)
-		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil {
+		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 ||
+			m.doneKey(k, r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())) {
 			continue
 		}
-		mr := &memRun{run: r.Clone(), of: m.runsOf(r.JobID), idx: -1}
-		mr.of.own(mr.run)
+		of := m.runsOf(r.JobID)
+		mr := m.newMemRun(r, of)
+		of.own(mr.run)
 		if mr.run.Created.IsZero() {
 			mr.run.Created = now
 			r = mr.run.Clone()
 		}
-		k.job = mr.run.JobID // the job's own copy (jobRuns.own)
-		m.keys[k] = mr.run.ID
-		m.runs[mr.run.ID] = mr
 		if mr.run.State == RunPending {
+			k.job = mr.run.JobID // the job's own copy (jobRuns.own)
+			m.keys[k] = mr.run.ID
+			m.runs[mr.run.ID] = mr
 			m.pendingHeap(mr.run.Executor).add(mr)
-			mr.of.pending = append(mr.of.pending, mr)
+			of.pending = append(of.pending, mr)
 		} else {
 			m.archive(mr)
 		}

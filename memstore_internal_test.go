@@ -30,11 +30,11 @@ func TestMemoryStoreHistoryStaysBounded(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.runs) != 20 || m.nFinish != 20 {
-		t.Fatalf("kept %d runs (counted %d), want 2 per job for 10 jobs", len(m.runs), m.nFinish)
+	if m.done.ids.used != 20 || m.done.kept != 20 {
+		t.Fatalf("kept %d runs (counted %d), want 2 per job for 10 jobs", m.done.ids.used, m.done.kept)
 	}
-	if len(m.finished) > 4*20 {
-		t.Errorf("the finished-run order holds %d entries for 20 kept runs", len(m.finished))
+	if len(m.done.order) > 4*20 {
+		t.Errorf("the finished-run order holds %d entries for 20 kept runs", len(m.done.order))
 	}
 }
 
@@ -304,8 +304,9 @@ func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.byJob) > 10 || len(m.runs) > 10 || len(m.keys) > 10 {
-		t.Errorf("after 1,000 one-off runs with MaxRuns 10 the store keeps %d jobs' runs, %d runs, %d keys", len(m.byJob), len(m.runs), len(m.keys))
+	if len(m.byJob) > 10 || m.done.ids.used > 10 || m.done.keys.used > 10 || int(m.done.len)-len(m.done.free) > 10 {
+		t.Errorf("after 1,000 one-off runs with MaxRuns 10 the store keeps %d jobs' runs, %d runs, %d keys, %d slots",
+			len(m.byJob), m.done.ids.used, m.done.keys.used, int(m.done.len)-len(m.done.free))
 	}
 }
 
@@ -337,4 +338,108 @@ func TestMemoryStoreRunsDoNotPinTheirJob(t *testing.T) {
 		t.Errorf("8 runs of 8 jobs keep %d KiB: they pin the strings they were built from", grew>>10)
 	}
 	runtime.KeepAlive(m)
+}
+
+// TestArenaReusesFreedChunks: pieces freed in the order they were put (a
+// run history's evictions) give their chunks back whole, without waiting
+// for a compaction, so the arena does not grow and counts nothing dead.
+func TestArenaReusesFreedChunks(t *testing.T) {
+	var a arena
+	piece := make([]byte, 1<<10)
+	type at struct {
+		chunk  int32
+		off, n uint32
+	}
+	var held []at
+	for round := range 20 {
+		for range 64 { // a chunk's worth a round
+			c, off, n := a.put(piece)
+			held = append(held, at{c, off, n})
+		}
+		for len(held) > 128 { // keep two chunks' worth, free the oldest
+			a.free(held[0].chunk, held[0].n)
+			held = held[1:]
+		}
+		if len(a.chunks) > 4 || a.dead > 64<<10 {
+			t.Fatalf("round %d: %d chunks, %d dead bytes, for %d live", round, len(a.chunks), a.dead, a.live)
+		}
+	}
+	if a.live != 128<<10 {
+		t.Errorf("live = %d, want %d", a.live, 128<<10)
+	}
+}
+
+// TestMemoryStoreHistoryHoldsFewObjects: the finished runs the store keeps
+// are packed, so a long history adds almost no objects for a collection
+// to mark (each was a run, a record and map entries, marked at every
+// collection while runs were due).
+func TestMemoryStoreHistoryHoldsFewObjects(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{MaxRuns: 20000})
+	ctx := context.Background()
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	objects := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapObjects
+	}
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			r := &Run{ID: fmt.Sprintf("r%06d", i), JobID: fmt.Sprintf("job-%d", i%100), Task: "t", Scheduled: at.Add(time.Duration(i) * time.Second),
+				Attempt: 1, State: RunSucceeded, Node: "n", Started: at, Finished: at, Error: "boom"}
+			if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(0, 1000) // the 100 jobs' entries and the tables' first growth
+	before := objects()
+	add(1000, 20000)
+	if grew := int64(objects()) - int64(before); grew > 2000 {
+		t.Errorf("19,000 more finished runs added %d heap objects", grew)
+	}
+	runtime.KeepAlive(m)
+}
+
+// TestMemoryStoreRunPackRoundTrip: a finished run comes back from the
+// archive exactly as it went in, every field and time zone included, by ID
+// and in listings; its fire key still refuses a second run of the fire.
+func TestMemoryStoreRunPackRoundTrip(t *testing.T) {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 3, 10, 9, 30, 0, 123456789, seoul)
+	full := &Run{ID: "r-full", JobID: "job", Task: "t", Args: json.RawMessage(`{"a":1}`), Scheduled: at,
+		Due: at.Add(time.Second).UTC(), Jitter: time.Second, Manual: true, Attempt: 3, State: RunFailed, Reason: "why",
+		Node: "node-1", Executor: "io", Fence: 1 << 40, Timeout: time.Minute, SlowAfter: -1,
+		Created: at.Add(-time.Hour).Local(), Started: at.Add(2 * time.Second), Finished: at.Add(3 * time.Second),
+		Error: "boom", Stack: "goroutine 1 [running]:\n..."}
+	bare := &Run{ID: "r-bare", JobID: "job", Scheduled: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Attempt: 1,
+		State: RunMissed, Created: at}
+	for _, oneHash := range []bool{false, true} {
+		m := NewMemoryStore(MemoryConfig{})
+		if oneHash {
+			m = NewMemoryStoreOneHash(MemoryConfig{})
+		}
+		ctx := context.Background()
+		if _, err := m.AddRuns(ctx, []*Run{full.Clone(), bare.Clone()}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []*Run{full, bare} {
+			got, err := m.GetRun(ctx, want.ID)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("one hash %v: GetRun(%s) = %+v, %v\nwant %+v", oneHash, want.ID, got, err, want)
+			}
+		}
+		listed, err := m.ListRuns(ctx, RunFilter{JobID: "job"})
+		if err != nil || len(listed) != 2 || !reflect.DeepEqual(listed[0], full) || !reflect.DeepEqual(listed[1], bare) {
+			t.Errorf("one hash %v: ListRuns = %+v, %v", oneHash, listed, err)
+		}
+		again := full.Clone()
+		again.ID, again.State = "r-again", RunPending
+		if got, err := m.AddRuns(ctx, []*Run{again}); err != nil || len(got) != 0 {
+			t.Errorf("one hash %v: a second run of an archived fire was inserted: %v, %v", oneHash, got, err)
+		}
+	}
 }

@@ -73,12 +73,17 @@ func (t *jobTable) hashOf(id string) uint64 {
 	return maphash.String(t.seed, id)
 }
 
-// init makes the table ready, and empty.
+// init makes the table ready, and empty. It keeps the hash: the run
+// archive hashes with it too.
 func (t *jobTable) init() {
+	seed := t.seed
+	if seed == (maphash.Seed{}) {
+		seed = maphash.MakeSeed()
+	}
 	*t = jobTable{
 		index:  idIndex{entries: make([]uint64, minIndex)},
 		extras: map[int32]*memExtra{},
-		seed:   maphash.MakeSeed(),
+		seed:   seed,
 		hash:   t.hash,
 	}
 }
@@ -107,14 +112,21 @@ type place struct {
 
 // find looks an ID up.
 func (t *jobTable) find(id string) place {
-	tag := uint32(t.hashOf(id))
-	e := t.index.entries
+	return t.index.probe(uint32(t.hashOf(id)), func(s int32) bool { return string(t.idBytes(s)) == id })
+}
+
+// probe looks for the entry with the tag whose slot is accepts, probing
+// linearly from the tag; is is asked only about slots whose tag matches.
+// It returns that entry, or, with slot -1, the entry a new one with the
+// tag takes.
+func (x *idIndex) probe(tag uint32, is func(slot int32) bool) place {
+	e := x.entries
 	mask := len(e) - 1
 	free := -1
 	for i := int(tag) & mask; ; i = (i + 1) & mask {
 		low := uint32(e[i])
 		switch {
-		case low == 0: // the end of the probe: the ID is not there
+		case low == 0: // the end of the probe: no entry is accepted
 			if free < 0 {
 				free = i
 			}
@@ -123,7 +135,7 @@ func (t *jobTable) find(id string) place {
 			if free < 0 {
 				free = i
 			}
-		case uint32(e[i]>>32) == tag && string(t.idBytes(int32(low-1))) == id:
+		case uint32(e[i]>>32) == tag && is(int32(low-1)):
 			return place{i, tag, int32(low - 1)}
 		}
 	}
@@ -285,12 +297,16 @@ func (t *jobTable) compact() {
 	t.arena = fresh
 }
 
-// arena keeps packed jobs in chunks of chunkSize bytes; a job larger than
-// that gets a chunk of its own (n = 0 in its memJob). Freed space is only
-// counted; compact reclaims it.
+// arena keeps packed jobs and runs in chunks of chunkSize bytes; one
+// larger than that gets a chunk of its own (n = 0 where it is kept). A
+// chunk whose every piece was freed is reused at once, so data freed in
+// the order it was put (a run history's evictions) is reclaimed without
+// copying; other freed space is only counted, and compact reclaims it.
 type arena struct {
 	chunks     [][]byte
-	cur        int // the chunk small jobs go into, when hasCur
+	used       []int   // per chunk: the bytes of its pieces still live
+	spare      []int32 // chunks to reuse, emptied
+	cur        int     // the chunk small pieces go into, when hasCur
 	hasCur     bool
 	live, dead int
 }
@@ -299,18 +315,35 @@ const chunkSize = 64 << 10
 
 func (a *arena) put(b []byte) (chunk int32, off, n uint32) {
 	if len(b) > chunkSize {
-		a.chunks = append(a.chunks, append([]byte(nil), b...))
+		c := a.chunk()
+		a.chunks[c] = append([]byte(nil), b...)
 		a.live += len(b)
-		return int32(len(a.chunks) - 1), 0, 0
+		return c, 0, 0
 	}
 	if !a.hasCur || chunkSize-len(a.chunks[a.cur]) < len(b) {
-		a.chunks = append(a.chunks, make([]byte, 0, chunkSize))
-		a.cur, a.hasCur = len(a.chunks)-1, true
+		c := a.chunk()
+		if cap(a.chunks[c]) < chunkSize {
+			a.chunks[c] = make([]byte, 0, chunkSize)
+		}
+		a.cur, a.hasCur = int(c), true
 	}
 	c := a.chunks[a.cur]
 	a.chunks[a.cur] = append(c, b...)
+	a.used[a.cur] += len(b)
 	a.live += len(b)
 	return int32(a.cur), uint32(len(c)), uint32(len(b))
+}
+
+// chunk returns an empty chunk's number: a spare one, else a new one.
+func (a *arena) chunk() int32 {
+	if n := len(a.spare); n > 0 {
+		c := a.spare[n-1]
+		a.spare = a.spare[:n-1]
+		return c
+	}
+	a.chunks = append(a.chunks, nil)
+	a.used = append(a.used, 0)
+	return int32(len(a.chunks) - 1)
 }
 
 func (a *arena) get(chunk int32, off, n uint32) []byte {
@@ -323,11 +356,21 @@ func (a *arena) get(chunk int32, off, n uint32) []byte {
 
 func (a *arena) free(chunk int32, n uint32) {
 	if n == 0 { // a chunk of its own: give it back now
-		n = uint32(len(a.chunks[chunk]))
+		a.live -= len(a.chunks[chunk])
 		a.chunks[chunk] = nil
+		a.spare = append(a.spare, chunk)
+		return
 	}
 	a.live -= int(n)
 	a.dead += int(n)
+	if a.used[chunk] -= int(n); a.used[chunk] > 0 {
+		return
+	}
+	a.dead -= len(a.chunks[chunk]) // every byte put there is free
+	a.chunks[chunk] = a.chunks[chunk][:0]
+	if !a.hasCur || int(chunk) != a.cur { // the current chunk just starts over
+		a.spare = append(a.spare, chunk)
+	}
 }
 
 // wasteful reports whether freed space outweighs the live data (and a few

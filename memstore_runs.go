@@ -117,6 +117,10 @@ func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
 	mr := m.runs[run.ID]
 	switch {
 	case mr == nil:
+		if s := m.findDone(run.ID); s >= 0 {
+			r := m.unpackRun(s)
+			return nil, &conflictError{"run " + run.ID + " is " + r.State.String() + " on node " + r.Node}
+		}
 		return nil, &notFoundError{"run " + run.ID}
 	case mr.run.State != RunRunning || mr.run.Node != run.Node:
 		return nil, &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
@@ -124,11 +128,12 @@ func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
 	r := mr.run
 	r.State, r.Finished, r.Error, r.Stack, r.Reason = run.State, run.Finished, run.Error, run.Stack, run.Reason
 	r.Started = run.Started // when the task began; zero if it never did
+	job := r.JobID
 	m.stopRunning(mr)
 	m.archive(mr)
-	notices := []Notice{{Kind: NoticeRunFinished, JobID: r.JobID}}
+	notices := []Notice{{Kind: NoticeRunFinished, JobID: job}}
 	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished)) > 0 {
-		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
+		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: job})
 	}
 	return notices, nil
 }
@@ -153,70 +158,6 @@ func removeRun(rs []*memRun, mr *memRun) []*memRun {
 	return rs
 }
 
-// archive adds a finished run to the history, evicting the oldest beyond
-// the bounds.
-func (m *MemoryStore) archive(mr *memRun) {
-	jr := mr.of
-	jr.history = append(jr.history, mr)
-	m.finished = append(m.finished, mr)
-	m.nFinish++
-	if len(jr.history) > m.cfg.MaxRunsPerJob {
-		m.evict(jr.history[0])
-	}
-	for m.nFinish > m.cfg.MaxRuns && len(m.finished) > 0 {
-		oldest := m.finished[0]
-		m.finished = m.finished[1:]
-		if !oldest.evicted {
-			m.evict(oldest)
-		}
-	}
-	if len(m.finished) > 2*m.nFinish+64 {
-		m.compactFinished()
-	}
-}
-
-// compactFinished drops the runs evicted by the per-job bound or pruning
-// from the global order, so it stays proportional to the runs kept.
-func (m *MemoryStore) compactFinished() {
-	kept := make([]*memRun, 0, m.nFinish)
-	for _, mr := range m.finished {
-		if !mr.evicted {
-			kept = append(kept, mr)
-		}
-	}
-	m.finished = kept
-}
-
-// evict forgets a finished run (and its fire key).
-func (m *MemoryStore) evict(mr *memRun) {
-	if mr.evicted {
-		return
-	}
-	mr.evicted = true
-	m.nFinish--
-	delete(m.runs, mr.run.ID)
-	delete(m.keys, keyOf(mr.run))
-	h := mr.of.history
-	switch {
-	case len(h) > 0 && h[0] == mr: // the oldest, as the bounds evict: no copy
-		h[0] = nil
-		h = h[1:]
-	default:
-		for i, x := range h {
-			if x == mr {
-				copy(h[i:], h[i+1:])
-				h[len(h)-1] = nil
-				h = h[:len(h)-1]
-				break
-			}
-		}
-	}
-	mr.of.history = h
-	if jr := mr.of; len(jr.pending)+len(jr.running)+len(jr.history) == 0 {
-		delete(m.byJob, mr.run.JobID)
-	}
-}
-
 // GetRun returns a copy of a run, or ErrNotFound.
 func (m *MemoryStore) GetRun(ctx context.Context, id string) (*Run, error) {
 	if err := ctx.Err(); err != nil {
@@ -224,11 +165,13 @@ func (m *MemoryStore) GetRun(ctx context.Context, id string) (*Run, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mr := m.runs[id]
-	if mr == nil {
-		return nil, &notFoundError{"run " + id}
+	if mr := m.runs[id]; mr != nil {
+		return mr.run.Clone(), nil
 	}
-	return mr.run.Clone(), nil
+	if s := m.findDone(id); s >= 0 {
+		return m.unpackRun(s), nil
+	}
+	return nil, &notFoundError{"run " + id}
 }
 
 // ListRuns returns copies of the runs matching f, newest Scheduled first
@@ -241,59 +184,125 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 		f.Limit = 100
 	}
 	m.mu.Lock()
-	var cursor *Run // f.Before's run: only runs after it are listed
-	if b := m.runs[f.Before]; f.Before != "" && b != nil {
-		cursor = b.run
+	defer m.mu.Unlock()
+	var cursor *listed // f.Before's run: only runs after it are listed
+	if f.Before != "" {
+		if mr := m.runs[f.Before]; mr != nil {
+			c := liveListed(mr.run)
+			cursor = &c
+		} else if s := m.findDone(f.Before); s >= 0 {
+			c := m.doneListed(s)
+			cursor = &c
+		}
 	}
-	var all []*Run
+	var all []listed
+	add := func(l listed) {
+		if cursor == nil || l.after(cursor) { // a page sorts only what follows
+			all = append(all, l)
+		}
+	}
 	m.eachCandidate(f, func(r *Run) {
-		if f.matches(r) && (cursor == nil || runBefore(cursor, r)) { // a page sorts only what follows
-			all = append(all, r)
+		if f.matches(r) {
+			add(liveListed(r))
+		}
+	}, func(s int32) {
+		if m.doneMatches(f, s) {
+			add(m.doneListed(s))
 		}
 	})
-	sort.Slice(all, func(i, j int) bool { return runBefore(all[i], all[j]) })
+	sort.Slice(all, func(i, j int) bool { return all[j].after(&all[i]) })
 	if len(all) > f.Limit {
 		all = all[:f.Limit]
 	}
 	out := make([]*Run, len(all))
-	for i, r := range all {
-		out[i] = r.Clone()
+	for i, l := range all {
+		if l.run != nil {
+			out[i] = l.run.Clone()
+		} else {
+			out[i] = m.unpackRun(l.slot)
+		}
 	}
-	m.mu.Unlock()
 	return out, nil
 }
 
-// eachCandidate calls fn for the runs f may select: one job's (its
-// pending, running and finished runs) when f names one, only the running
-// ones when it asks for nothing else (the heartbeat's question), else
-// every run.
-func (m *MemoryStore) eachCandidate(f RunFilter, fn func(*Run)) {
+// listed is a run a listing may return, live or archived, with what its
+// order compares: newest Scheduled first, then newest ID first.
+type listed struct {
+	run  *Run  // a live run, or nil
+	slot int32 // else the archived run's
+	sec  int64 // Scheduled
+	nsec int32
+	id   []byte // the archived run's ID shares the arena's memory
+}
+
+func liveListed(r *Run) listed {
+	return listed{run: r, sec: r.Scheduled.Unix(), nsec: int32(r.Scheduled.Nanosecond()), id: []byte(r.ID)}
+}
+
+func (m *MemoryStore) doneListed(s int32) listed {
+	d := m.done.slot(s)
+	id, _ := m.done.idAndJob(s)
+	return listed{slot: s, sec: d.schedSec, nsec: d.schedNsec, id: id}
+}
+
+// after reports whether l comes after o in a listing.
+func (l *listed) after(o *listed) bool {
+	if l.sec != o.sec {
+		return l.sec < o.sec
+	}
+	if l.nsec != o.nsec {
+		return l.nsec < o.nsec
+	}
+	return string(l.id) < string(o.id)
+}
+
+// eachCandidate calls live or done for the runs f may select: one job's
+// (its pending, running and finished runs) when f names one, only the
+// running ones when it asks for nothing else (the heartbeat's question),
+// else every run.
+func (m *MemoryStore) eachCandidate(f RunFilter, live func(*Run), done func(slot int32)) {
 	switch {
 	case f.JobID != "":
 		if jr := m.byJob[f.JobID]; jr != nil {
-			for _, list := range [][]*memRun{jr.pending, jr.running, jr.history} {
-				for _, mr := range list {
-					fn(mr.run)
-				}
+			for _, mr := range jr.pending {
+				live(mr.run)
+			}
+			for _, mr := range jr.running {
+				live(mr.run)
+			}
+			for _, s := range jr.history {
+				done(s)
 			}
 		}
 	case len(f.States) == 1 && f.States[0] == RunRunning:
 		for _, mr := range m.running {
-			fn(mr.run)
+			live(mr.run)
 		}
 	default:
 		for _, mr := range m.runs {
-			fn(mr.run)
+			live(mr.run)
+		}
+		for s := range m.done.len {
+			if m.done.slot(s).live {
+				done(s)
+			}
 		}
 	}
 }
 
-// runBefore orders runs newest Scheduled first, then newest ID first.
-func runBefore(a, b *Run) bool {
-	if !a.Scheduled.Equal(b.Scheduled) {
-		return a.Scheduled.After(b.Scheduled)
+// doneMatches is matches for an archived run, read without unpacking it.
+func (m *MemoryStore) doneMatches(f RunFilter, s int32) bool {
+	d := m.done.slot(s)
+	if f.JobID != "" {
+		if _, job := m.done.idAndJob(s); string(job) != f.JobID {
+			return false
+		}
 	}
-	return a.ID > b.ID
+	at := time.Unix(d.schedSec, int64(d.schedNsec))
+	if !f.From.IsZero() && at.Before(f.From) || !f.To.IsZero() && !at.Before(f.To) {
+		return false
+	}
+	return f.hasState(d.state)
 }
 
 func (f RunFilter) matches(r *Run) bool {
@@ -306,11 +315,16 @@ func (f RunFilter) matches(r *Run) bool {
 	if !f.To.IsZero() && !r.Scheduled.Before(f.To) {
 		return false
 	}
+	return f.hasState(r.State)
+}
+
+// hasState reports whether f selects runs in the state.
+func (f RunFilter) hasState(state RunState) bool {
 	if len(f.States) == 0 {
 		return true
 	}
 	for _, s := range f.States {
-		if r.State == s {
+		if state == s {
 			return true
 		}
 	}
@@ -331,20 +345,20 @@ func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time)
 	n := 0
 	for _, jr := range m.byJob {
 		h := jr.history
-		var drop []*memRun
-		for i, mr := range h {
-			tooOld := r.MaxAge > 0 && mr.run.Finished.Before(now.Add(-r.MaxAge))
+		var drop []int32
+		for i, s := range h {
+			tooOld := r.MaxAge > 0 && m.unpackRun(s).Finished.Before(now.Add(-r.MaxAge))
 			tooMany := r.KeepPerJob > 0 && i < len(h)-r.KeepPerJob
 			if tooOld || tooMany {
-				drop = append(drop, mr)
+				drop = append(drop, s)
 			}
 		}
-		for _, mr := range drop {
-			m.evict(mr)
+		for _, s := range drop {
+			m.evict(s)
 			n++
 		}
 	}
-	m.compactFinished()
+	m.compactOrder()
 	return n, nil
 }
 
@@ -419,11 +433,11 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 		}
 	}
 	for _, mr := range lost {
-		r := mr.run
-		r.State, r.Reason, r.Finished = RunInterrupted, "node lost", now
+		mr.run.State, mr.run.Reason, mr.run.Finished = RunInterrupted, "node lost", now
+		r := mr.run.Clone()
 		m.stopRunning(mr)
 		m.archive(mr)
-		rec.Interrupted = append(rec.Interrupted, r.Clone())
+		rec.Interrupted = append(rec.Interrupted, r)
 		var job *Job
 		if s := m.jobs.lookup(r.JobID); s >= 0 {
 			job = m.unpack(s)

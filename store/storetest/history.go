@@ -50,6 +50,45 @@ func testHistory(t *testing.T, newStore NewStore) {
 	if got := runIDs(left); got != "a-09 a-08 a-07" {
 		t.Errorf("after pruning: %s", got)
 	}
+	testHistoryTies(t, newStore)
+}
+
+// testHistoryTies: runs of one instant, pending and finished, list
+// newest ID first, and pages continue exactly after their last run.
+func testHistoryTies(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	for _, id := range []string{"x", "y", "z"} {
+		mustAdd(t, s, job(id, base))
+	}
+	ids := []string{"tie-3", "tie-0", "tie-5", "tie-1", "tie-4", "tie-2"}
+	for i, id := range ids {
+		r := pendingRun([]string{"x", "y", "z"}[i%3], base)
+		r.ID, r.Attempt = id, 1+i/3
+		if i%2 == 0 {
+			r.State, r.Started, r.Finished = sundial.RunSucceeded, base, base.Add(time.Second)
+		}
+		addPending(t, s, r)
+	}
+	early := pendingRun("x", base.Add(-time.Minute))
+	early.ID = "tie-9"
+	addPending(t, s, early)
+	var pages []*sundial.Run
+	before := ""
+	for range 5 {
+		page, err := s.ListRuns(ctx, sundial.RunFilter{Limit: 2, Before: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages = append(pages, page...)
+		before = page[len(page)-1].ID
+	}
+	if got := runIDs(pages); got != "tie-5 tie-4 tie-3 tie-2 tie-1 tie-0 tie-9" {
+		t.Errorf("pages of 2 = %s, want one instant newest ID first, then the earlier run", got)
+	}
 }
 
 func runIDs(runs []*sundial.Run) string {

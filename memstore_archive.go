@@ -1,0 +1,360 @@
+package sundial
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"hash/maphash"
+	"time"
+)
+
+// runArchive holds the memory store's finished runs, the bulk of what it
+// keeps (up to MaxRuns), where the collector has nothing to scan, as
+// jobTable holds the jobs: each run is a pointer-free doneRun in pages of
+// slots, its other fields packed into the arena's chunks, found by ID and
+// by fire key through two idIndexes. A hundred thousand finished runs are
+// then a few hundred large objects, not half a million small pointerful
+// ones that every collection marked again while runs were due: their
+// marking is what made fires late while a collection ran.
+//
+// Pending and running runs, which change, stay *Run values (memRun); a run
+// is packed once, when it finishes, and unpacked only when it is read.
+type runArchive struct {
+	pages [][]doneRun // slot s is pages[s/pageSlots][s%pageSlots]
+	len   int32
+	free  []int32
+	ids   idIndex // run ID → slot
+	keys  idIndex // fire key (job, scheduled, attempt, manual) → slot
+	arena arena
+	order []uint64 // archived runs, oldest first, as gen<<32 | slot: an entry whose slot moved on to another generation is stale
+	kept  int      // runs held
+}
+
+// doneRun is a finished run as the archive keeps it: what its indexes and
+// listings compare is here; the rest, ID and job ID first, is packed.
+type doneRun struct {
+	schedSec  int64
+	schedNsec int32
+	attempt   int32
+	gen       uint32 // bumped when the slot is freed
+	chunk     int32
+	off, n    uint32
+	state     RunState
+	manual    bool
+	live      bool
+}
+
+// Field tags of a packed run, after its ID and job ID. A field at its
+// zero value is left out; the state, attempt and manual flag are in the
+// doneRun.
+const (
+	runTagTask byte = iota + 1
+	runTagArgs
+	runTagScheduled
+	runTagDue
+	runTagJitter
+	runTagReason
+	runTagNode
+	runTagExecutor
+	runTagFence
+	runTagTimeout
+	runTagSlowAfter
+	runTagCreated
+	runTagStarted
+	runTagFinished
+	runTagError
+	runTagStack
+)
+
+func (a *runArchive) init() {
+	*a = runArchive{ids: idIndex{entries: make([]uint64, minIndex)}, keys: idIndex{entries: make([]uint64, minIndex)}}
+}
+
+func (a *runArchive) slot(s int32) *doneRun { return &a.pages[s/pageSlots][s%pageSlots] }
+
+func (a *runArchive) data(s int32) []byte {
+	d := a.slot(s)
+	return a.arena.get(d.chunk, d.off, d.n)
+}
+
+// ids returns the packed run's ID and job ID, which share the arena's
+// memory.
+func (a *runArchive) idAndJob(s int32) (id, job []byte) {
+	b := a.data(s)
+	n, k := binary.Uvarint(b)
+	id, b = b[k:k+int(n)], b[k+int(n):]
+	n, k = binary.Uvarint(b)
+	return id, b[k : k+int(n)]
+}
+
+// hashBytes hashes b as hashOf hashes the same string.
+func (t *jobTable) hashBytes(b []byte) uint64 {
+	if t.hash != nil {
+		return t.hash(string(b))
+	}
+	return maphash.Bytes(t.seed, b)
+}
+
+// keyHash hashes a fire key from its job ID's hash.
+func keyHash(job uint64, sec int64, nsec, attempt int32, manual bool) uint64 {
+	h := job ^ uint64(sec)*0x9e3779b97f4a7c15 ^ uint64(uint32(nsec))<<1 ^ uint64(uint32(attempt))<<33
+	if manual {
+		h = ^h
+	}
+	h ^= h >> 33 // murmur3's finaliser: every input bit reaches the low half, the tag
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
+}
+
+// findDone looks a finished run up by ID; the slot is -1 when there is none.
+func (m *MemoryStore) findDone(id string) int32 {
+	a := &m.done
+	return a.ids.probe(uint32(m.jobs.hashOf(id)), func(s int32) bool {
+		got, _ := a.idAndJob(s)
+		return string(got) == id
+	}).slot
+}
+
+// doneKey reports whether a finished run holds the fire key.
+func (m *MemoryStore) doneKey(k runKey, sec int64, nsec int32) bool {
+	a := &m.done
+	h := keyHash(m.jobs.hashOf(k.job), sec, nsec, int32(k.attempt), k.manual)
+	return a.keys.probe(uint32(h), func(s int32) bool {
+		d := a.slot(s)
+		if d.schedSec != sec || d.schedNsec != nsec || d.attempt != int32(k.attempt) || d.manual != k.manual {
+			return false
+		}
+		_, job := a.idAndJob(s)
+		return string(job) == k.job
+	}).slot >= 0
+}
+
+// archive moves a run that finished from the live runs into the archive,
+// then evicts the oldest runs beyond the bounds. mr is recycled: the
+// caller must not use it, or its run, afterwards.
+func (m *MemoryStore) archive(mr *memRun) {
+	r, jr := mr.run, mr.of
+	if m.runs[r.ID] == mr {
+		delete(m.runs, r.ID)
+		delete(m.keys, keyOf(r))
+	}
+	s := m.packRun(r)
+	jr.history = append(jr.history, s)
+	m.done.order = append(m.done.order, uint64(m.done.slot(s).gen)<<32|uint64(uint32(s)))
+	m.done.kept++
+	m.recycle(mr)
+	if len(jr.history) > m.cfg.MaxRunsPerJob {
+		m.evict(jr.history[0])
+	}
+	for m.done.kept > m.cfg.MaxRuns && len(m.done.order) > 0 {
+		oldest := m.done.order[0]
+		m.done.order = m.done.order[1:]
+		if s := int32(uint32(oldest)); m.done.slot(s).live && m.done.slot(s).gen == uint32(oldest>>32) {
+			m.evict(s)
+		}
+	}
+	if len(m.done.order) > 2*m.done.kept+64 {
+		m.compactOrder()
+	}
+}
+
+// compactOrder drops the entries of runs evicted by the per-job bound or
+// pruning from the archive's order, so it stays proportional to the runs
+// kept.
+func (m *MemoryStore) compactOrder() {
+	kept := make([]uint64, 0, m.done.kept)
+	for _, e := range m.done.order {
+		if d := m.done.slot(int32(uint32(e))); d.live && d.gen == uint32(e>>32) {
+			kept = append(kept, e)
+		}
+	}
+	m.done.order = kept
+}
+
+// packRun stores r in a free slot of the archive and indexes it.
+func (m *MemoryStore) packRun(r *Run) int32 {
+	a := &m.done
+	p := packer{locs: &m.locs, b: m.scratch[:0]}
+	p.b = binary.AppendUvarint(p.b, uint64(len(r.ID)))
+	p.b = append(p.b, r.ID...)
+	p.b = binary.AppendUvarint(p.b, uint64(len(r.JobID)))
+	p.b = append(p.b, r.JobID...)
+	p.str(runTagTask, r.Task)
+	if len(r.Args) > 0 {
+		p.str(runTagArgs, string(r.Args))
+	}
+	p.times(runTagScheduled, r.Scheduled)
+	p.times(runTagDue, r.Due)
+	p.num(runTagJitter, int64(r.Jitter))
+	p.str(runTagReason, r.Reason)
+	p.str(runTagNode, r.Node)
+	p.str(runTagExecutor, r.Executor)
+	p.num(runTagFence, r.Fence)
+	p.num(runTagTimeout, int64(r.Timeout))
+	p.num(runTagSlowAfter, int64(r.SlowAfter))
+	p.times(runTagCreated, r.Created)
+	p.times(runTagStarted, r.Started)
+	p.times(runTagFinished, r.Finished)
+	p.str(runTagError, r.Error)
+	p.str(runTagStack, r.Stack)
+	m.scratch = p.b
+
+	var s int32
+	if n := len(a.free); n > 0 {
+		s = a.free[n-1]
+		a.free = a.free[:n-1]
+	} else {
+		if int(a.len) == len(a.pages)*pageSlots {
+			a.pages = append(a.pages, make([]doneRun, pageSlots))
+		}
+		s = a.len
+		a.len++
+	}
+	chunk, off, n := a.arena.put(p.b)
+	sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())
+	d := a.slot(s)
+	*d = doneRun{schedSec: sec, schedNsec: nsec, attempt: int32(r.Attempt), gen: d.gen, chunk: chunk, off: off, n: n,
+		state: r.State, manual: r.Manual, live: true}
+	job := m.jobs.hashOf(r.JobID)
+	never := func(int32) bool { return false } // the store checked that neither the ID nor the key is held
+	a.ids.set(a.ids.probe(uint32(m.jobs.hashOf(r.ID)), never), s)
+	a.keys.set(a.keys.probe(uint32(keyHash(job, sec, nsec, int32(r.Attempt), r.Manual)), never), s)
+	return s
+}
+
+// evict forgets a finished run, its fire key with it.
+func (m *MemoryStore) evict(s int32) {
+	a := &m.done
+	d := a.slot(s)
+	id, job := a.idAndJob(s)
+	same := func(x int32) bool { return x == s }
+	a.ids.unset(a.ids.probe(uint32(m.jobs.hashBytes(id)), same).pos)
+	a.keys.unset(a.keys.probe(uint32(keyHash(m.jobs.hashBytes(job), d.schedSec, d.schedNsec, d.attempt, d.manual)), same).pos)
+	jr := m.byJob[string(job)]
+	h := jr.history
+	switch {
+	case h[0] == s: // the oldest, as the bounds evict: no copy
+		h = h[1:]
+	default:
+		for i, x := range h {
+			if x == s {
+				h = append(h[:i:i], h[i+1:]...)
+				break
+			}
+		}
+	}
+	jr.history = h
+	if len(jr.pending)+len(jr.running)+len(jr.history) == 0 {
+		delete(m.byJob, jr.jobID)
+	}
+	a.arena.free(d.chunk, d.n)
+	*d = doneRun{gen: d.gen + 1}
+	a.free = append(a.free, s)
+	a.kept--
+	if a.arena.wasteful() {
+		m.compactDone()
+	}
+}
+
+// compactDone copies the kept runs' data into a new arena, dropping the
+// space evicted runs left behind in chunks still partly in use.
+func (m *MemoryStore) compactDone() {
+	a := &m.done
+	var fresh arena
+	for s := range a.len {
+		if d := a.slot(s); d.live {
+			d.chunk, d.off, d.n = fresh.put(a.arena.get(d.chunk, d.off, d.n))
+		}
+	}
+	a.arena = fresh
+}
+
+// unpackRun rebuilds the finished run in slot s, a new *Run the caller
+// owns.
+func (m *MemoryStore) unpackRun(s int32) *Run {
+	d := m.done.slot(s)
+	u := unpacker{s: string(m.done.data(s)), locs: &m.locs} // one copy, which the run's strings share
+	r := &Run{ID: u.str(), JobID: u.str(), Attempt: int(d.attempt), State: d.state, Manual: d.manual}
+	for u.s != "" {
+		tag := u.s[0]
+		u.s = u.s[1:]
+		switch tag {
+		case runTagTask:
+			r.Task = u.str()
+		case runTagArgs:
+			r.Args = json.RawMessage(u.str())
+		case runTagScheduled:
+			r.Scheduled = u.time()
+		case runTagDue:
+			r.Due = u.time()
+		case runTagJitter:
+			r.Jitter = time.Duration(u.varint())
+		case runTagReason:
+			r.Reason = u.str()
+		case runTagNode:
+			r.Node = u.str()
+		case runTagExecutor:
+			r.Executor = u.str()
+		case runTagFence:
+			r.Fence = u.varint()
+		case runTagTimeout:
+			r.Timeout = time.Duration(u.varint())
+		case runTagSlowAfter:
+			r.SlowAfter = time.Duration(u.varint())
+		case runTagCreated:
+			r.Created = u.time()
+		case runTagStarted:
+			r.Started = u.time()
+		case runTagFinished:
+			r.Finished = u.time()
+		case runTagError:
+			r.Error = u.str()
+		case runTagStack:
+			r.Stack = u.str()
+		default:
+			panic("sundial: memory store: corrupt packed run (tag " + itoa64(int64(tag)) + ")")
+		}
+	}
+	return r
+}
+
+// recycle keeps a run record the store is done with for the next run it
+// inserts, up to maxSpare: every fire makes one and, in steady state,
+// archives one.
+func (m *MemoryStore) recycle(mr *memRun) {
+	if len(m.spareRuns) >= maxSpare {
+		return
+	}
+	r := mr.run
+	args := r.Args[:0]
+	if cap(args) > maxSpareArgs { // a rare large argument is not kept
+		args = nil
+	}
+	*r = Run{Args: args}
+	*mr = memRun{run: r, idx: -1}
+	m.spareRuns = append(m.spareRuns, mr)
+}
+
+// maxSpareArgs bounds the arguments' array a recycled run keeps.
+const maxSpareArgs = 1 << 10
+
+// newMemRun returns a run record holding a copy of r, recycled where one
+// is spare.
+func (m *MemoryStore) newMemRun(r *Run, of *jobRuns) *memRun {
+	n := len(m.spareRuns)
+	if n == 0 {
+		return &memRun{run: r.Clone(), of: of, idx: -1}
+	}
+	mr := m.spareRuns[n-1]
+	m.spareRuns[n-1] = nil
+	m.spareRuns = m.spareRuns[:n-1]
+	args := mr.run.Args
+	*mr.run = *r
+	mr.run.Args = nil
+	if len(r.Args) > 0 {
+		mr.run.Args = append(args, r.Args...)
+	}
+	mr.of = of
+	return mr
+}
