@@ -95,15 +95,8 @@ func (m *MemoryStore) CommitFires(ctx context.Context, commits []FireCommit, now
 		}
 		m.mu.Unlock()
 	}
-	var notices []Notice
-	if changed.n > 0 {
-		notices = append(notices, changed.notice(NoticeJobsChanged))
-	}
-	if created.n > 0 {
-		notices = append(notices, created.notice(NoticeRunsCreated))
-	}
 	m.mu.Lock()
-	m.unlock(notices)
+	m.unlock(created.appendTo(changed.appendTo(nil, NoticeJobsChanged), NoticeRunsCreated))
 	return out, nil
 }
 
@@ -130,14 +123,17 @@ func (b *noticeBatch) add(job string, next time.Time) {
 	}
 }
 
-// notice is the batch as one notice: its job's ID when there was only
-// one, and the earliest next fire.
-func (b *noticeBatch) notice(kind NoticeKind) Notice {
+// appendTo appends the batch, if it holds any job, to ns as one notice:
+// its job's ID when there was only one, and the earliest next fire.
+func (b *noticeBatch) appendTo(ns []Notice, kind NoticeKind) []Notice {
+	if b.n == 0 {
+		return ns
+	}
 	n := Notice{Kind: kind, NextFire: b.next}
 	if !b.mixed {
 		n.JobID = b.job
 	}
-	return n
+	return append(ns, n)
 }
 
 // commitSlice is how many commits CommitFires applies per hold of the lock.

@@ -286,6 +286,32 @@ func TestMemoryStoreCommitNoticesBatched(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("one commit gave notices %+v, want %+v", got, want)
 	}
+
+	// Run ends recorded together: one notice that runs finished, and one
+	// that retries were created, for the batch.
+	runs, err := m.ClaimRuns(ctx, RunClaim{Node: "n", Now: now, Horizon: now, Limit: map[string]int{"default": 10}})
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("claimed %d runs, %v; want a's, b's and c's first runs", len(runs), err)
+	}
+	var ends []RunEnd
+	for i, r := range runs {
+		r.State, r.Started, r.Finished = RunFailed, now, now
+		e := RunEnd{Run: r}
+		if i == 0 {
+			e.Retry = &Run{ID: r.ID + "-2", JobID: r.JobID, Task: "t", Scheduled: r.Scheduled, Due: now, Attempt: 2, State: RunPending}
+		}
+		ends = append(ends, e)
+	}
+	got = nil
+	for _, err := range m.FinishRuns(ctx, ends) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = []Notice{{Kind: NoticeRunFinished}, {Kind: NoticeRunsCreated, JobID: runs[0].JobID}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("three run ends gave notices %+v, want %+v", got, want)
+	}
 }
 
 // TestMemoryStoreForgetsJobsWithoutRuns: a job whose last kept run was

@@ -78,13 +78,13 @@ func (m *MemoryStore) FinishRun(ctx context.Context, run *Run, retry *Run) error
 	if err := CheckFinish(run, retry); err != nil {
 		return err
 	}
+	var ended, created noticeBatch
 	m.mu.Lock()
-	notices, err := m.finish(run, retry)
-	if err != nil {
+	if err := m.finish(run, retry, &ended, &created); err != nil {
 		m.mu.Unlock()
 		return err
 	}
-	m.unlock(notices)
+	m.unlock(created.appendTo(ended.appendTo(nil, NoticeRunFinished), NoticeRunsCreated))
 	return nil
 }
 
@@ -98,32 +98,30 @@ func (m *MemoryStore) FinishRuns(ctx context.Context, ends []RunEnd) []error {
 		}
 		return errs
 	}
-	var notices []Notice
+	var ended, created noticeBatch // one notice of each kind for the batch
 	m.mu.Lock()
 	for i, e := range ends {
 		if errs[i] = CheckFinish(e.Run, e.Retry); errs[i] == nil {
-			var n []Notice
-			n, errs[i] = m.finish(e.Run, e.Retry)
-			notices = append(notices, n...)
+			errs[i] = m.finish(e.Run, e.Retry, &ended, &created)
 		}
 	}
-	m.unlock(notices)
+	m.unlock(created.appendTo(ended.appendTo(nil, NoticeRunFinished), NoticeRunsCreated))
 	return errs
 }
 
-// finish ends a running run and inserts its retry; the caller holds the
-// lock and delivers the notices.
-func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
+// finish ends a running run and inserts its retry, adding their jobs to
+// the notices the caller delivers; the caller holds the lock.
+func (m *MemoryStore) finish(run, retry *Run, ended, created *noticeBatch) error {
 	mr := m.runs[run.ID]
 	switch {
 	case mr == nil:
 		if s := m.findDone(run.ID); s >= 0 {
 			r := m.unpackRun(s)
-			return nil, &conflictError{"run " + run.ID + " is " + r.State.String() + " on node " + r.Node}
+			return &conflictError{"run " + run.ID + " is " + r.State.String() + " on node " + r.Node}
 		}
-		return nil, &notFoundError{"run " + run.ID}
+		return &notFoundError{"run " + run.ID}
 	case mr.run.State != RunRunning || mr.run.Node != run.Node:
-		return nil, &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
+		return &conflictError{"run " + run.ID + " is " + mr.run.State.String() + " on node " + mr.run.Node}
 	}
 	r := mr.run
 	r.State, r.Finished, r.Error, r.Stack, r.Reason = run.State, run.Finished, run.Error, run.Stack, run.Reason
@@ -131,11 +129,11 @@ func (m *MemoryStore) finish(run, retry *Run) ([]Notice, error) {
 	job := r.JobID
 	m.stopRunning(mr)
 	m.archive(mr)
-	notices := []Notice{{Kind: NoticeRunFinished, JobID: job}}
+	ended.add(job, time.Time{})
 	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished)) > 0 {
-		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: job})
+		created.add(job, time.Time{})
 	}
-	return notices, nil
+	return nil
 }
 
 func (m *MemoryStore) stopRunning(mr *memRun) {
