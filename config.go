@@ -55,11 +55,16 @@ type Config struct {
 	PollInterval time.Duration
 	// HeartbeatInterval is how often the node heartbeats and recovers the
 	// runs of lost nodes; it also looks for them when the store says
-	// another node's heartbeat expires, so a dead node's runs are
-	// recovered one HeartbeatTTL after its last heartbeat. Zero means 2s.
+	// another node's heartbeat expires. Zero means 2s.
 	HeartbeatInterval time.Duration
-	// HeartbeatTTL is how long after its last heartbeat a node counts as
-	// lost. Zero means 10s; it must exceed HeartbeatInterval.
+	// HeartbeatTTL bounds how long a node's runs stay running after the
+	// node died: within HeartbeatTTL of its last heartbeat they are
+	// interrupted and retried elsewhere. The store counts the node lost
+	// half a HeartbeatInterval before the TTL ends (less when the TTL is
+	// under one and a half intervals), so recovering its runs happens
+	// within the TTL instead of beginning at its end; a node that cannot
+	// heartbeat cancels its tasks before that. Zero means 10s; it must
+	// exceed HeartbeatInterval.
 	HeartbeatTTL time.Duration
 	// JobLease is how long a claim on a due job lasts: a schedule round
 	// (claim, decide, commit) takes milliseconds, and a node that dies in

@@ -169,3 +169,30 @@ func (d *deadNeighbour) everyFireRan(first, last time.Time) {
 		d.t.Errorf("%s for the fire at %v: the dead node's part held it back", e.Type, e.Scheduled.Sub(t0))
 	}
 }
+
+// TestDeadNodeLostWithinItsTTL: the store counts a node that stopped
+// heartbeating as lost before its HeartbeatTTL ends, so its runs are
+// interrupted and retried within the TTL (invariant 4), not from its end
+// on; and not before its next heartbeat was due, even with a TTL barely
+// longer than the interval.
+func TestDeadNodeLostWithinItsTTL(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ interval, ttl time.Duration }{
+		{time.Second, 5 * time.Second},
+		{time.Second, 1200 * time.Millisecond},
+	} {
+		store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+		// Start heartbeats at t0; the clock stays there, so no other
+		// heartbeat follows: from t0 on the node is as good as dead.
+		startOn(t, sundial.Config{Store: store, Clock: sundialtest.NewClock(t0), NodeID: "n1",
+			HeartbeatInterval: c.interval, HeartbeatTTL: c.ttl})
+		rec, err := store.RecoverRuns(ctx, t0.Add(c.interval+10*time.Millisecond))
+		if err != nil || len(rec.LostNodes) != 0 {
+			t.Errorf("interval %v, TTL %v: lost %v (%v) just after its next heartbeat was due", c.interval, c.ttl, rec.LostNodes, err)
+		}
+		rec, err = store.RecoverRuns(ctx, t0.Add(c.ttl-time.Millisecond))
+		if err != nil || len(rec.LostNodes) != 1 {
+			t.Errorf("interval %v, TTL %v: lost %v (%v) a millisecond before the TTL ends, want n1", c.interval, c.ttl, rec.LostNodes, err)
+		}
+	}
+}

@@ -78,6 +78,16 @@ func (s *Scheduler) prune(ctx context.Context, now time.Time) {
 	}
 }
 
+// lostAfter is how long after its last heartbeat the store counts a node
+// lost: HeartbeatTTL less a margin for the recovery that follows (another
+// node wakes at the expiry, interrupts the runs, and a worker claims their
+// retries), so a dead node's runs are retried within the TTL. The margin
+// is half a HeartbeatInterval, or less where the TTL is under one and a
+// half intervals, so a live node still heartbeats before its expiry.
+func (c Config) lostAfter() time.Duration {
+	return c.HeartbeatTTL - min(c.HeartbeatInterval, c.HeartbeatTTL-c.HeartbeatInterval)/2
+}
+
 // heartbeat tells the store this node lives and which runs it executes,
 // and cancels the runs the store says to. When heartbeats have failed for
 // so long that the store may soon count the node lost, it cancels every
@@ -85,8 +95,9 @@ func (s *Scheduler) prune(ctx context.Context, now time.Time) {
 // to another.
 func (s *Scheduler) heartbeat(ctx context.Context) (peerExpiry time.Time, err error) {
 	now := s.clock.Now()
+	lost := s.cfg.lostAfter()
 	hb, err := s.store.Heartbeat(ctx, NodeInfo{ID: s.cfg.NodeID, Role: s.cfg.Role, Started: s.started,
-		TTL: s.cfg.HeartbeatTTL, Running: s.worker.runningIDs()}, now)
+		TTL: lost, Running: s.worker.runningIDs()}, now)
 	s.mu.Lock()
 	last := s.lastBeat
 	if err == nil {
@@ -94,7 +105,7 @@ func (s *Scheduler) heartbeat(ctx context.Context) (peerExpiry time.Time, err er
 	}
 	s.mu.Unlock()
 	if err != nil {
-		if !last.IsZero() && now.Sub(last) >= s.cfg.HeartbeatTTL-s.cfg.HeartbeatInterval {
+		if !last.IsZero() && now.Sub(last) >= lost-s.cfg.HeartbeatInterval { // the next try may come too late
 			s.worker.cancelAll(errLostStore)
 		}
 		return time.Time{}, err
