@@ -72,7 +72,8 @@ type Config struct {
 	// lease ends. The fires due meanwhile then run late, each one, neither
 	// coalesced nor skipped (DueJob.Lapsed). A round slower than the lease
 	// wastes its work (the commit is refused) but runs nothing twice. Zero
-	// means 5s.
+	// means half the HeartbeatTTL (5s by default), so a node that dies in
+	// mid-round holds up its jobs for less time than it holds up its runs.
 	JobLease time.Duration
 	// SlowAfter raises EventRunSlow for runs taking longer, for jobs that
 	// do not set their own. Zero means never.
@@ -142,7 +143,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.PollInterval, time.Second)
 	setDefault(&c.HeartbeatInterval, 2*time.Second)
 	setDefault(&c.HeartbeatTTL, 10*time.Second)
-	setDefault(&c.JobLease, 5*time.Second)
+	setDefault(&c.JobLease, c.HeartbeatTTL/2)
 	setDefault(&c.PruneInterval, time.Minute)
 	if c.SharedEvents == 0 {
 		c.SharedEvents = EventAll
