@@ -367,9 +367,14 @@ func TestEventsFollowDemand(t *testing.T) {
 	}
 
 	// A client node renews its interest, so it keeps receiving long
-	// after the interest's lifetime (3 heartbeat TTLs, 30 s here).
-	for range 40 {
-		clock.WaitForTimers(4, 50*time.Millisecond)
+	// after the interest's lifetime (3 heartbeat TTLs, 30 s here). The
+	// clock moves on only once all five loops sleep (the worker's four,
+	// the watcher's renewal): moved on while the watcher's renewal waited
+	// for a CPU, it reached 40 s with the watcher's interest 30 s old.
+	for i := range 40 {
+		if !clock.WaitForTimers(5, wait) {
+			t.Fatalf("at %d s: %d loops asleep, want 5", i, clock.Timers())
+		}
 		clock.Advance(time.Second)
 	}
 	if _, err := worker.AddJob(context.Background(), &sundial.Job{ID: "later", Task: "noop", Trigger: sundial.MustAt(clock.Now(), nil)}, nil); err != nil {
