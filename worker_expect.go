@@ -100,18 +100,23 @@ func (w *worker) expect(dues ...time.Time) {
 // to claim each ClaimAhead before its Due; alone on its store it claims
 // at once.
 func (w *worker) created(runs ...*Run) {
+	if !w.shared { // no list of times to make: any pending run wakes it
+		for _, r := range runs {
+			if r.State == RunPending {
+				wake(w.s.wakeWorker)
+				return
+			}
+		}
+		return
+	}
 	var dues []time.Time
 	for _, r := range runs {
 		if r.State == RunPending {
 			dues = append(dues, r.Due)
 		}
 	}
-	switch {
-	case len(dues) == 0:
-	case w.shared:
+	if len(dues) > 0 {
 		w.expect(dues...)
-	default:
-		wake(w.s.wakeWorker)
 	}
 }
 
