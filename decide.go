@@ -25,6 +25,7 @@ type fireInput struct {
 	overdue      time.Duration                     // how late a pending run may be and still not count against a fire ahead
 	jitter       func(time.Duration) time.Duration // draws a delay below its argument
 	newID        func() string
+	newRun       func() *Run // a zero Run to fill; nil: allocate one
 }
 
 // decideFires is the schedule loop's pure decision for one claimed job:
@@ -190,7 +191,13 @@ func (in fireInput) record(f time.Time, state RunState, reason string) *Run {
 // pending is a new first attempt of a fire.
 func (in fireInput) pending(f time.Time) *Run {
 	job := in.due.Job
-	r := &Run{ID: in.newID(), JobID: job.ID, Task: job.Task, Args: job.Args, Scheduled: f, Due: f,
+	var r *Run
+	if in.newRun != nil {
+		r = in.newRun()
+	} else {
+		r = new(Run)
+	}
+	*r = Run{ID: in.newID(), JobID: job.ID, Task: job.Task, Args: job.Args, Scheduled: f, Due: f,
 		Attempt: 1, State: RunPending, Executor: job.Executor, Timeout: job.Timeout, SlowAfter: job.SlowAfter, Created: in.now}
 	if j := job.JitterBound(); j > 0 && in.jitter != nil {
 		r.Jitter = in.jitter(j)

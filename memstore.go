@@ -42,6 +42,7 @@ type MemoryStore struct {
 	running   []*memRun                     // every running run, in no order
 	done      runArchive                    // finished runs (memstore_archive.go)
 	spareRuns []*memRun                     // records to reuse (recycle)
+	spareJobs []*Job                        // for claims to unpack into (releaseDue)
 	nodes     map[string]memNode            // node ID → its last heartbeat
 
 	locs    locTable // the time zones of packed jobs

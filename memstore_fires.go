@@ -54,7 +54,15 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		e := m.jobs.ensureExtra(s)
 		e.claimToken, e.claimNode, e.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(e)
-		j := m.unpack(s)
+		var j *Job
+		if n := len(m.spareJobs); n > 0 {
+			j = m.spareJobs[n-1]
+			m.spareJobs[n-1] = nil
+			m.spareJobs = m.spareJobs[:n-1]
+		} else {
+			j = new(Job)
+		}
+		j = m.unpackInto(j, s)
 		d := DueJob{Job: j, Lapsed: e.lapsed, Token: m.claimSeq}
 		if jr := m.byJob[j.ID]; jr != nil {
 			d.Pending, d.PendingDue = len(jr.pending), jr.pendingDue()
@@ -67,6 +75,23 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// releaseDue takes back the jobs of a claim whose round is over, for the
+// next claims to unpack into: a Scheduler's schedule round, which keeps
+// nothing of them, hands them back; every fire would allocate a job
+// otherwise. The runs decided from a job share none of its memory that
+// unpacking writes: a job's strings and arguments are new at each unpack.
+func (m *MemoryStore) releaseDue(due []DueJob) {
+	m.mu.Lock()
+	for _, d := range due {
+		if len(m.spareJobs) >= maxSpare {
+			break
+		}
+		*d.Job = Job{}
+		m.spareJobs = append(m.spareJobs, d.Job)
+	}
+	m.mu.Unlock()
 }
 
 // CommitFires applies each commit atomically per job: runs inserted

@@ -469,3 +469,43 @@ func TestMemoryStoreRunPackRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryStoreReleasedJobsShareNothing: a claim's jobs handed back with
+// releaseDue are unpacked into again by later claims. What was decided
+// from them keeps its values, and a job unpacked into a released one
+// carries nothing of the job before.
+func TestMemoryStoreReleasedJobsShareNothing(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	rich := &Job{ID: "rich", Task: "t1", Args: json.RawMessage(`{"a":1}`), Trigger: MustEvery(time.Minute, nil), NextFire: now,
+		Tags: []string{"x"}, Metadata: map[string]string{"k": "v"}, Timeout: time.Minute, Executor: "io"}
+	plain := &Job{ID: "plain", Task: "t2", Trigger: MustEvery(time.Minute, nil), NextFire: now.Add(time.Second)}
+	for _, j := range []*Job{rich, plain} {
+		if _, err := m.AddJob(ctx, j, ConflictError, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(at time.Time) DueJob {
+		due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: at, Horizon: at, Lease: time.Minute, Limit: 1})
+		if err != nil || len(due) != 1 {
+			t.Fatalf("claimed %d jobs at %v: %v", len(due), at, err)
+		}
+		return due[0]
+	}
+	first := claim(now)
+	task, args := first.Job.Task, first.Job.Args // what a decided run keeps
+	m.releaseDue([]DueJob{first})
+	second := claim(now.Add(time.Second))
+	if second.Job != first.Job {
+		t.Fatal("the released job was not unpacked into again")
+	}
+	if task != "t1" || string(args) != `{"a":1}` {
+		t.Errorf("after reuse the first job's task and args read %q, %s", task, args)
+	}
+	got := second.Job
+	if got.ID != "plain" || got.Task != "t2" || got.Args != nil || got.Tags != nil || got.Metadata != nil ||
+		got.Timeout != 0 || got.Executor != "" {
+		t.Errorf("the job unpacked into a released one: %+v", got)
+	}
+}

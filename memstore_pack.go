@@ -255,10 +255,16 @@ func (p *packer) trigger(t Trigger) bool {
 
 // unpack rebuilds the job in slot s. The caller holds the store's lock.
 func (m *MemoryStore) unpack(s int32) *Job {
+	return m.unpackInto(new(Job), s)
+}
+
+// unpackInto rebuilds the job in slot s in j, which it overwrites whole:
+// nothing of what j held before is kept or written to.
+func (m *MemoryStore) unpackInto(j *Job, s int32) *Job {
 	mj := m.jobs.slot(s)
 	u := unpacker{s: string(m.jobs.data(s)), locs: &m.locs} // one copy, which the job's strings share
 	id := u.str()
-	j := &Job{ID: id, Name: id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
+	*j = Job{ID: id, Name: id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
 	if e := m.jobs.extra(s); e != nil {
 		j.Trigger = e.trig
 	}

@@ -50,7 +50,7 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	newID := func() string { return NewRunID(now) }
 	for i, d := range due {
 		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job),
-			overdue: s.cfg.Lookahead / 2, jitter: s.jitter, newID: newID})
+			overdue: s.cfg.Lookahead / 2, jitter: s.jitter, newID: newID, newRun: s.spareRun})
 		if err != nil {
 			s.log.Error("trigger_failed", "job", d.Job.ID, "err", err)
 		}
@@ -67,8 +67,25 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	s.fireEvents(results)
+	ms, reuse := s.store.(*MemoryStore) // it keeps copies of the runs, and nothing of its jobs is kept here
+	s.fireEvents(results, reuse)
+	if reuse {
+		ms.releaseDue(due)
+	}
 	return len(due) == s.cfg.ClaimBatch, nil
+}
+
+// spareRun returns a Run for the schedule loop to fill: one that an
+// earlier round left over (fireEvents), else a new one.
+func (s *Scheduler) spareRun() *Run {
+	n := len(s.spareRuns)
+	if n == 0 {
+		return new(Run)
+	}
+	r := s.spareRuns[n-1]
+	s.spareRuns[n-1] = nil
+	s.spareRuns = s.spareRuns[:n-1]
+	return r
 }
 
 func (s *Scheduler) graceOf(j *Job) time.Duration {
@@ -127,25 +144,32 @@ func (s *Scheduler) noticesLive() bool {
 }
 
 // fireEvents reports the runs a commit created, and hands them to the
-// worker.
-func (s *Scheduler) fireEvents(results []CommitResult) {
+// worker. With reuse set (the store kept copies), the runs no event
+// carries are kept for the next round's decisions (spareRun).
+func (s *Scheduler) fireEvents(results []CommitResult, reuse bool) {
 	for _, res := range results {
 		s.worker.created(res.Inserted...)
 		for _, r := range res.Inserted {
-			var typ EventType
-			switch {
-			case r.State == RunPending:
-				typ = EventJobSubmitted
-			case r.State == RunMissed:
-				typ = EventJobMissed
-			case r.Reason == ReasonMaxInstances:
-				typ = EventJobMaxInstances
-			default:
-				typ = EventJobSkipped
-			}
-			if s.wants(typ) {
+			switch typ := createdEvent(r); {
+			case s.wants(typ):
 				s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
+			case reuse && len(s.spareRuns) < maxSpare:
+				*r = Run{}
+				s.spareRuns = append(s.spareRuns, r)
 			}
 		}
 	}
+}
+
+// createdEvent is the event that reports a run a fire created.
+func createdEvent(r *Run) EventType {
+	switch {
+	case r.State == RunPending:
+		return EventJobSubmitted
+	case r.State == RunMissed:
+		return EventJobMissed
+	case r.Reason == ReasonMaxInstances:
+		return EventJobMaxInstances
+	}
+	return EventJobSkipped
 }

@@ -34,6 +34,7 @@ type Scheduler struct {
 	lastBeat time.Time // last heartbeat the store accepted
 
 	orphansSeen time.Time // last look for lost claims (heartbeat loop only)
+	spareRuns   []*Run    // runs for decisions to fill (schedule loop only; scheduleRound)
 
 	wakeSchedule chan struct{}
 	wakeWorker   chan struct{}

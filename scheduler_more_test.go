@@ -3,6 +3,8 @@ package sundial_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,5 +172,51 @@ func TestDeadNodeRunRecovered(t *testing.T) {
 	}
 	if r, _ := s.GetRun(ctx, "r1"); r.State != sundial.RunInterrupted {
 		t.Errorf("the dead node's run is %s, want interrupted (no run stays running)", r.State)
+	}
+}
+
+// TestListenersKeepTheirRuns: the schedule loop reuses the runs it
+// decides once the memory store has copied them, but not the runs it
+// gave to listeners: a JobSubmitted event's run keeps its values after
+// later rounds.
+func TestListenersKeepTheirRuns(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	s := startOn(t, sundial.Config{Store: sundial.NewMemoryStore(sundial.MemoryConfig{}), Clock: clock, NodeID: "n1"})
+	var mu sync.Mutex
+	var got []sundial.Event
+	s.Subscribe(sundial.EventJobSubmitted, func(e sundial.Event) {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+	})
+	for i := range 5 {
+		j := &sundial.Job{ID: fmt.Sprintf("j%d", i), Task: "noop", Trigger: sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: t0})}
+		if _, err := s.AddJob(context.Background(), j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		clock.WaitForTimers(3, wait)
+		clock.Advance(time.Second)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d submitted events, want at least 40", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range got {
+		if e.Run == nil || e.Run.JobID != e.JobID || !e.Run.Scheduled.Equal(e.Scheduled) || e.Run.ID != e.RunID {
+			t.Fatalf("event for %s at %v carries run %+v", e.JobID, e.Scheduled, e.Run)
+		}
 	}
 }
