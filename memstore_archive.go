@@ -358,3 +358,42 @@ func (m *MemoryStore) newMemRun(r *Run, of *jobRuns) *memRun {
 	mr.of = of
 	return mr
 }
+
+// takeRuns takes back runs the store handed out (ClaimRuns) whose holder
+// is done with them and keeps no part of them, for the next claims to
+// copy into: a worker's record of a run it ran is garbage once the run's
+// end is written, and every fire would allocate one otherwise.
+func (m *MemoryStore) takeRuns(runs []*Run) {
+	m.mu.Lock()
+	for _, r := range runs {
+		if len(m.spareOut) >= maxSpare {
+			break
+		}
+		args := r.Args[:0]
+		if cap(args) > maxSpareArgs {
+			args = nil
+		}
+		*r = Run{Args: args}
+		m.spareOut = append(m.spareOut, r)
+	}
+	m.mu.Unlock()
+}
+
+// copyOut returns a copy of r for a caller, in a run taken back where
+// one is spare.
+func (m *MemoryStore) copyOut(r *Run) *Run {
+	n := len(m.spareOut)
+	if n == 0 {
+		return r.Clone()
+	}
+	c := m.spareOut[n-1]
+	m.spareOut[n-1] = nil
+	m.spareOut = m.spareOut[:n-1]
+	args := c.Args
+	*c = *r
+	c.Args = nil
+	if len(r.Args) > 0 {
+		c.Args = append(args, r.Args...)
+	}
+	return c
+}

@@ -43,7 +43,7 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 			continue
 		}
 		m.start(mr, c)
-		out = append(out, mr.run.Clone())
+		out = append(out, m.copyOut(mr.run))
 	}
 	for _, mr := range blocked {
 		h.add(mr)

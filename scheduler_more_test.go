@@ -2,6 +2,7 @@ package sundial_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -181,7 +182,8 @@ func TestDeadNodeRunRecovered(t *testing.T) {
 // later rounds.
 func TestListenersKeepTheirRuns(t *testing.T) {
 	clock := sundialtest.NewClock(t0)
-	s := startOn(t, sundial.Config{Store: sundial.NewMemoryStore(sundial.MemoryConfig{}), Clock: clock, NodeID: "n1"})
+	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	s := startOn(t, sundial.Config{Store: store, Clock: clock, NodeID: "n1"})
 	var mu sync.Mutex
 	var got []sundial.Event
 	s.Subscribe(sundial.EventJobSubmitted, func(e sundial.Event) {
@@ -195,9 +197,10 @@ func TestListenersKeepTheirRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range 10 {
+	for k := range 10 { // a second at a time, each second's runs done before the next
 		clock.WaitForTimers(3, wait)
 		clock.Advance(time.Second)
+		waitSucceeded(t, store, 5*(k+1))
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -219,4 +222,95 @@ func TestListenersKeepTheirRuns(t *testing.T) {
 			t.Fatalf("event for %s at %v carries run %+v", e.JobID, e.Scheduled, e.Run)
 		}
 	}
+}
+
+// TestReusedRunsKeepEveryRecord: on the memory store the worker's record
+// of a run is reused for later claims once the run's end is written. The
+// history, the events and the task's own copy keep their values.
+func TestReusedRunsKeepEveryRecord(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	s, err := sundial.New(sundial.Config{Store: store, Clock: clock, NodeID: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var kept []sundial.Run // what each task saw, by value
+	var held []*sundial.Run
+	s.Handle("keep", func(ctx context.Context, r *sundial.Run) error {
+		mu.Lock()
+		kept = append(kept, *r)
+		held = append(held, r)
+		mu.Unlock()
+		return nil
+	})
+	var bad []string
+	s.Subscribe(sundial.EventJobExecuted, func(e sundial.Event) {
+		if e.Run == nil || e.Run.ID != e.RunID || e.Run.JobID != e.JobID || !e.Run.Scheduled.Equal(e.Scheduled) || e.Run.State != sundial.RunSucceeded {
+			mu.Lock()
+			bad = append(bad, fmt.Sprintf("%+v", e))
+			mu.Unlock()
+		}
+	})
+	ctx := context.Background()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(ctx)
+	const jobs, fires = 20, 8
+	for i := range jobs {
+		j := &sundial.Job{ID: fmt.Sprintf("j%02d", i), Task: "keep", Args: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+			Trigger: sundial.MustEvery(time.Second, &sundial.IntervalOptions{Start: t0.Add(time.Second)})}
+		if _, err := s.AddJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range fires { // a second at a time, each second's runs done before the next
+		clock.WaitForTimers(3, wait)
+		clock.Advance(time.Second)
+		waitSucceeded(t, store, jobs*(k+1))
+	}
+	for _, r := range waitSucceeded(t, store, jobs*fires) {
+		if want := fmt.Sprintf(`{"n":%d}`, atoi(r.JobID[1:])); string(r.Args) != want || r.Node != "n1" {
+			t.Fatalf("run %s of %s has args %s and node %q, want %s and n1", r.ID, r.JobID, r.Args, r.Node, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d executed events carry another run, the first: %s", len(bad), bad[0])
+	}
+	for i, r := range held {
+		if r.ID != kept[i].ID || r.JobID != kept[i].JobID || !r.Scheduled.Equal(kept[i].Scheduled) || string(r.Args) != string(kept[i].Args) {
+			t.Fatalf("a task's run changed after it returned: %+v, was %+v", r, kept[i])
+		}
+	}
+}
+
+// waitSucceeded waits until the store holds at least want succeeded runs,
+// and returns them.
+func waitSucceeded(t *testing.T, store sundial.Store, want int) []*sundial.Run {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		runs, err := store.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunSucceeded}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) >= want {
+			return runs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d succeeded runs, want %d", len(runs), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = 10*n + int(c-'0')
+	}
+	return n
 }

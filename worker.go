@@ -36,6 +36,8 @@ type worker struct {
 	starts  []*activeRun   // launchDue's buffer (the loop's goroutine only)
 	room    map[string]int // free's answer, reused (one claim runs at a time)
 	lost    []time.Time    // the times of failed claims whose runs may be in the store (worker_adopt.go)
+	reuse   *MemoryStore   // the store, when it takes back the runs it hands out (takeRuns)
+	spent   []*Run         // runs recorded, for reuse (the recorder's goroutine only)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -81,6 +83,7 @@ func newWorker(s *Scheduler) *worker {
 		w.window, w.shared, w.ahead = sharedClaimWindow, true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
 	}
+	w.reuse, _ = s.store.(*MemoryStore)
 	for pool, size := range s.cfg.Executors {
 		w.addPool(pool, size)
 	}
@@ -368,7 +371,13 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 		}
 		w.recordAll(ends)
 	}
-	return w.recordLater(flush)
+	retryIn = w.recordLater(flush)
+	if len(w.spent) > 0 {
+		w.reuse.takeRuns(w.spent)
+		clear(w.spent)
+		w.spent = w.spent[:0]
+	}
+	return retryIn
 }
 
 // freeSlots gives back the pool slots and claim window of ended runs,
