@@ -369,7 +369,7 @@ func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 		slot int32
 	}
 	ids := make([]idSlot, 0, m.jobs.count())
-	for s := range m.jobs.len {
+	for s := range m.jobs.slots.len {
 		if !m.jobs.slot(s).live {
 			continue
 		}

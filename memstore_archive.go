@@ -19,9 +19,7 @@ import (
 // Pending and running runs, which change, stay *Run values (memRun); a run
 // is packed once, when it finishes, and unpacked only when it is read.
 type runArchive struct {
-	pages [][]doneRun // slot s is pages[s/pageSlots][s%pageSlots]
-	len   int32
-	free  []int32
+	slots slots[doneRun]
 	ids   idIndex // run ID → slot
 	keys  idIndex // fire key (job, scheduled, attempt, manual) → slot
 	arena arena
@@ -69,7 +67,7 @@ func (a *runArchive) init() {
 	*a = runArchive{ids: idIndex{entries: make([]uint64, minIndex)}, keys: idIndex{entries: make([]uint64, minIndex)}}
 }
 
-func (a *runArchive) slot(s int32) *doneRun { return &a.pages[s/pageSlots][s%pageSlots] }
+func (a *runArchive) slot(s int32) *doneRun { return a.slots.at(s) }
 
 func (a *runArchive) data(s int32) []byte {
 	d := a.slot(s)
@@ -200,17 +198,7 @@ func (m *MemoryStore) packRun(r *Run) int32 {
 	p.str(runTagStack, r.Stack)
 	m.scratch = p.b
 
-	var s int32
-	if n := len(a.free); n > 0 {
-		s = a.free[n-1]
-		a.free = a.free[:n-1]
-	} else {
-		if int(a.len) == len(a.pages)*pageSlots {
-			a.pages = append(a.pages, make([]doneRun, pageSlots))
-		}
-		s = a.len
-		a.len++
-	}
+	s := a.slots.take()
 	chunk, off, n := a.arena.put(p.b)
 	sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())
 	d := a.slot(s)
@@ -250,7 +238,7 @@ func (m *MemoryStore) evict(s int32) {
 	}
 	a.arena.free(d.chunk, d.n)
 	*d = doneRun{gen: d.gen + 1}
-	a.free = append(a.free, s)
+	a.slots.give(s)
 	a.kept--
 	if a.arena.wasteful() {
 		m.compactDone()
@@ -262,7 +250,7 @@ func (m *MemoryStore) evict(s int32) {
 func (m *MemoryStore) compactDone() {
 	a := &m.done
 	var fresh arena
-	for s := range a.len {
+	for s := range a.slots.len {
 		if d := a.slot(s); d.live {
 			d.chunk, d.off, d.n = fresh.put(a.arena.get(d.chunk, d.off, d.n))
 		}
@@ -342,13 +330,10 @@ const maxSpareArgs = 1 << 10
 // newMemRun returns a run record holding a copy of r, recycled where one
 // is spare.
 func (m *MemoryStore) newMemRun(r *Run, of *jobRuns) *memRun {
-	n := len(m.spareRuns)
-	if n == 0 {
+	mr := takeSpare(&m.spareRuns)
+	if mr == nil {
 		return &memRun{run: r.Clone(), of: of, idx: -1}
 	}
-	mr := m.spareRuns[n-1]
-	m.spareRuns[n-1] = nil
-	m.spareRuns = m.spareRuns[:n-1]
 	args := mr.run.Args
 	*mr.run = *r
 	mr.run.Args = nil
@@ -382,13 +367,10 @@ func (m *MemoryStore) takeRuns(runs []*Run) {
 // copyOut returns a copy of r for a caller, in a run taken back where
 // one is spare.
 func (m *MemoryStore) copyOut(r *Run) *Run {
-	n := len(m.spareOut)
-	if n == 0 {
+	c := takeSpare(&m.spareOut)
+	if c == nil {
 		return r.Clone()
 	}
-	c := m.spareOut[n-1]
-	m.spareOut[n-1] = nil
-	m.spareOut = m.spareOut[:n-1]
 	args := c.Args
 	*c = *r
 	c.Args = nil

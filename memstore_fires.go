@@ -54,12 +54,8 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		e := m.jobs.ensureExtra(s)
 		e.claimToken, e.claimNode, e.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
 		m.claimed.add(e)
-		var j *Job
-		if n := len(m.spareJobs); n > 0 {
-			j = m.spareJobs[n-1]
-			m.spareJobs[n-1] = nil
-			m.spareJobs = m.spareJobs[:n-1]
-		} else {
+		j := takeSpare(&m.spareJobs)
+		if j == nil {
 			j = new(Job)
 		}
 		j = m.unpackInto(j, s)

@@ -227,7 +227,7 @@ func TestJobTableReclaimsSpace(t *testing.T) {
 			}
 		}
 		m.mu.Lock()
-		if slots := int(m.jobs.len); slots > 200 {
+		if slots := int(m.jobs.slots.len); slots > 200 {
 			t.Errorf("%d slots for at most 200 jobs at once: freed slots are not reused", slots)
 		}
 		m.mu.Unlock()
@@ -330,9 +330,9 @@ func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.byJob) > 10 || m.done.ids.used > 10 || m.done.keys.used > 10 || int(m.done.len)-len(m.done.free) > 10 {
+	if len(m.byJob) > 10 || m.done.ids.used > 10 || m.done.keys.used > 10 || m.done.slots.inUse() > 10 {
 		t.Errorf("after 1,000 one-off runs with MaxRuns 10 the store keeps %d jobs' runs, %d runs, %d keys, %d slots",
-			len(m.byJob), m.done.ids.used, m.done.keys.used, int(m.done.len)-len(m.done.free))
+			len(m.byJob), m.done.ids.used, m.done.keys.used, m.done.slots.inUse())
 	}
 }
 

@@ -16,13 +16,9 @@ import (
 // already registered, and an idle store costs none.
 //
 // Slots are reused, so a slot number is valid only while the store's lock
-// is held. Slots are allocated a page at a time and never move (growing
-// one slice of a million would copy it, and stall the collector, each
-// time it grew).
+// is held.
 type jobTable struct {
-	pages [][]memJob // slot s is pages[s/pageSlots][s%pageSlots]
-	len   int32      // slots in use or free
-	free  []int32    // slots to reuse
+	slots slots[memJob]
 
 	index idIndex
 	seed  maphash.Seed
@@ -188,17 +184,7 @@ func (t *jobTable) lookup(id string) int32 { return t.find(id).slot }
 // put its ID (which no job has), and returns the slot, zeroed but for its
 // data.
 func (t *jobTable) insert(packed []byte, at place) int32 {
-	var s int32
-	if n := len(t.free); n > 0 {
-		s = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		if int(t.len) == len(t.pages)*pageSlots {
-			t.pages = append(t.pages, make([]memJob, pageSlots))
-		}
-		s = t.len
-		t.len++
-	}
+	s := t.slots.take()
 	chunk, off, n := t.arena.put(packed)
 	*t.slot(s) = memJob{dueIdx: -1, chunk: chunk, off: off, n: n, live: true}
 	t.index.set(at, s)
@@ -206,7 +192,7 @@ func (t *jobTable) insert(packed []byte, at place) int32 {
 }
 
 // count returns how many jobs the table holds.
-func (t *jobTable) count() int { return int(t.len) - len(t.free) }
+func (t *jobTable) count() int { return t.slots.inUse() }
 
 // remove frees the slot and data of the job find put at at, unindexes it,
 // and returns at with no slot: where a new job with the same ID goes. The
@@ -220,7 +206,7 @@ func (t *jobTable) remove(at place) place {
 	}
 	t.arena.free(mj.chunk, mj.n)
 	*mj = memJob{dueIdx: -1}
-	t.free = append(t.free, s)
+	t.slots.give(s)
 	if t.arena.wasteful() {
 		t.compact()
 	}
@@ -228,13 +214,53 @@ func (t *jobTable) remove(at place) place {
 	return at
 }
 
-// pageSlots is how many slots a page of the table holds.
+// slots holds values by slot number in pages of pageSlots that never
+// move (growing one slice of a million would copy it, and stall the
+// collector, each time it grew), and reuses freed slots.
+type slots[T any] struct {
+	pages [][]T
+	len   int32   // slots in use or free
+	free  []int32 // slots to reuse
+}
+
+// pageSlots is how many slots a page holds.
 const pageSlots = 4096
 
-// slot returns the job in slot s.
-func (t *jobTable) slot(s int32) *memJob {
-	return &t.pages[s/pageSlots][s%pageSlots]
+func (p *slots[T]) at(s int32) *T { return &p.pages[s/pageSlots][s%pageSlots] }
+
+// take returns a free slot, reused or new; the caller sets its value.
+func (p *slots[T]) take() int32 {
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		return s
+	}
+	if int(p.len) == len(p.pages)*pageSlots {
+		p.pages = append(p.pages, make([]T, pageSlots))
+	}
+	p.len++
+	return p.len - 1
 }
+
+// give frees slot s for take to reuse; the caller cleared its value.
+func (p *slots[T]) give(s int32) { p.free = append(p.free, s) }
+
+func (p *slots[T]) inUse() int { return int(p.len) - len(p.free) }
+
+// takeSpare pops a value kept for reuse off spare; nil when none is.
+func takeSpare[T any](spare *[]*T) *T {
+	n := len(*spare)
+	if n == 0 {
+		return nil
+	}
+	v := (*spare)[n-1]
+	(*spare)[n-1] = nil
+	*spare = (*spare)[:n-1]
+	return v
+}
+
+// slot returns the job in slot s.
+func (t *jobTable) slot(s int32) *memJob { return t.slots.at(s) }
 
 // data returns the packed job, which shares the arena's memory: the caller
 // copies what it keeps.
@@ -262,15 +288,11 @@ func (t *jobTable) ensureExtra(s int32) *memExtra {
 	if e := t.extra(s); e != nil {
 		return e
 	}
-	var e *memExtra
-	if n := len(t.spare); n > 0 {
-		e = t.spare[n-1]
-		t.spare[n-1] = nil
-		t.spare = t.spare[:n-1]
-		*e = memExtra{slot: s, claimIdx: -1}
-	} else {
-		e = &memExtra{slot: s, claimIdx: -1}
+	e := takeSpare(&t.spare)
+	if e == nil {
+		e = new(memExtra)
 	}
+	*e = memExtra{slot: s, claimIdx: -1}
 	t.extras[s] = e
 	t.slot(s).hasExtra = true
 	return e
@@ -289,7 +311,7 @@ func (t *jobTable) dropExtra(s int32) {
 // removed and replaced jobs left behind.
 func (t *jobTable) compact() {
 	var fresh arena
-	for s := range t.len {
+	for s := range t.slots.len {
 		if mj := t.slot(s); mj.live {
 			mj.chunk, mj.off, mj.n = fresh.put(t.arena.get(mj.chunk, mj.off, mj.n))
 		}

@@ -280,7 +280,7 @@ func (m *MemoryStore) eachCandidate(f RunFilter, live func(*Run), done func(slot
 		for _, mr := range m.runs {
 			live(mr.run)
 		}
-		for s := range m.done.len {
+		for s := range m.done.slots.len {
 			if m.done.slot(s).live {
 				done(s)
 			}

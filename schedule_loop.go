@@ -78,14 +78,10 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 // spareRun returns a Run for the schedule loop to fill: one that an
 // earlier round left over (fireEvents), else a new one.
 func (s *Scheduler) spareRun() *Run {
-	n := len(s.spareRuns)
-	if n == 0 {
-		return new(Run)
+	if r := takeSpare(&s.spareRuns); r != nil {
+		return r
 	}
-	r := s.spareRuns[n-1]
-	s.spareRuns[n-1] = nil
-	s.spareRuns = s.spareRuns[:n-1]
-	return r
+	return new(Run)
 }
 
 func (s *Scheduler) graceOf(j *Job) time.Duration {
