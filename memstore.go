@@ -43,6 +43,7 @@ type MemoryStore struct {
 	done      runArchive                    // finished runs (memstore_archive.go)
 	spareRuns []*memRun                     // records to reuse (recycle)
 	spareJobs []*Job                        // for claims to unpack into (releaseDue)
+	dueBuf    []DueJob                      // a released claim's array, for the next claim
 	spareOut  []*Run                        // for claims to copy runs into (takeRuns)
 	nodes     map[string]memNode            // node ID → its last heartbeat
 

@@ -43,7 +43,8 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		m.claimed.pop()
 		m.release(e.slot, e.claimUntil)
 	}
-	var out []DueJob
+	out := m.dueBuf // a released claim's array, or nil
+	m.dueBuf = nil
 	for len(out) < c.Limit {
 		s, ok := m.due.peek()
 		if !ok || m.jobs.slot(s).nextAfter(c.Horizon) {
@@ -70,11 +71,15 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		}
 		out = append(out, d)
 	}
+	if len(out) == 0 {
+		m.dueBuf = out // kept for the next claim
+		return nil, nil
+	}
 	return out, nil
 }
 
-// releaseDue takes back the jobs of a claim whose round is over, for the
-// next claims to unpack into: a Scheduler's schedule round, which keeps
+// releaseDue takes back the jobs of a claim whose round is over, and
+// its array, for the next claims to unpack and append into: a Scheduler's schedule round, which keeps
 // nothing of them, hands them back; every fire would allocate a job
 // otherwise. The runs decided from a job share none of its memory that
 // unpacking writes: a job's strings and arguments are new at each unpack.
@@ -87,6 +92,8 @@ func (m *MemoryStore) releaseDue(due []DueJob) {
 		*d.Job = Job{}
 		m.spareJobs = append(m.spareJobs, d.Job)
 	}
+	clear(due)
+	m.dueBuf = due[:0] // the next claim's, which grows it no more
 	m.mu.Unlock()
 }
 

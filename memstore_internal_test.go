@@ -509,3 +509,34 @@ func TestMemoryStoreReleasedJobsShareNothing(t *testing.T) {
 		t.Errorf("the job unpacked into a released one: %+v", got)
 	}
 }
+
+// TestMemoryStoreReusesOnlyReleasedClaims: a claim appends into the array
+// of a claim handed back with releaseDue, never into one its caller kept.
+func TestMemoryStoreReusesOnlyReleasedClaims(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		j := &Job{ID: fmt.Sprintf("j%d", i), Task: "t", Trigger: MustEvery(time.Minute, nil), NextFire: now.Add(time.Duration(i) * time.Second)}
+		if _, err := m.AddJob(ctx, j, ConflictError, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(at time.Time) []DueJob {
+		due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: at, Horizon: at, Lease: time.Minute, Limit: 1})
+		if err != nil || len(due) != 1 {
+			t.Fatalf("claimed %d jobs at %v: %v", len(due), at, err)
+		}
+		return due
+	}
+	first := claim(now)
+	m.releaseDue(first)
+	kept := claim(now.Add(time.Second)) // in first's array; its caller keeps it
+	if &kept[0] != &first[:1][0] {
+		t.Error("a released claim's array was not reused")
+	}
+	third := claim(now.Add(2 * time.Second))
+	if &third[0] == &kept[0] || kept[0].Job.ID != "j1" || third[0].Job.ID != "j2" {
+		t.Errorf("a kept claim was written over: kept %s, then %s", kept[0].Job.ID, third[0].Job.ID)
+	}
+}

@@ -46,7 +46,10 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	if err != nil || len(due) == 0 {
 		return false, err
 	}
-	commits := make([]FireCommit, len(due))
+	commits := s.commits[:0] // the last round's array: no store keeps the commits it was given
+	for range due {
+		commits = append(commits, FireCommit{})
+	}
 	newID := func() string { return NewRunID(now) }
 	for i, d := range due {
 		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job),
@@ -72,6 +75,8 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	if reuse {
 		ms.releaseDue(due)
 	}
+	clear(commits)
+	s.commits = commits[:0]
 	return len(due) == s.cfg.ClaimBatch, nil
 }
 

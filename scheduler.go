@@ -33,8 +33,9 @@ type Scheduler struct {
 	started  time.Time
 	lastBeat time.Time // last heartbeat the store accepted
 
-	orphansSeen time.Time // last look for lost claims (heartbeat loop only)
-	spareRuns   []*Run    // runs for decisions to fill (schedule loop only; scheduleRound)
+	orphansSeen time.Time    // last look for lost claims (heartbeat loop only)
+	spareRuns   []*Run       // runs for decisions to fill (schedule loop only; scheduleRound)
+	commits     []FireCommit // the last round's array (schedule loop only)
 
 	wakeSchedule chan struct{}
 	wakeWorker   chan struct{}
