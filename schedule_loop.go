@@ -104,7 +104,8 @@ func (s *Scheduler) jitter(bound time.Duration) time.Duration {
 }
 
 // wakeAt is when the schedule loop must look again: the next fire less
-// half the lookahead, and no later than the idle limit.
+// half the lookahead (a whole one while the worker holds no run), and no
+// later than the idle limit.
 func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	limit := maxIdle
 	if !s.noticesLive() {
@@ -125,6 +126,13 @@ func (s *Scheduler) wakeAt(ctx context.Context) time.Time {
 	// so a next that close is the end of another node's claim, to wake
 	// at: waking early would claim in a loop until it ends.
 	at := next.Add(-s.cfg.Lookahead / 2)
+	if early := next.Add(-s.cfg.Lookahead); early.After(now) && s.worker.idle() {
+		// No run is held or running, so deciding a whole lookahead ahead
+		// competes with no launch, and a burst due at one instant (a
+		// hundred thousand one-off jobs) has the time to be decided before
+		// it.
+		at = early
+	}
 	if !at.After(now) {
 		at = next
 	}

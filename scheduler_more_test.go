@@ -314,3 +314,33 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// TestIdleSchedulerDecidesAWholeLookaheadAhead: with no run held or
+// running, the schedule loop decides a fire a whole Lookahead before it,
+// not half of one, so a burst due at one instant is decided before it.
+func TestIdleSchedulerDecidesAWholeLookaheadAhead(t *testing.T) {
+	clock := sundialtest.NewClock(t0)
+	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
+	s := startOn(t, sundial.Config{Store: store, Clock: clock, NodeID: "n1", Lookahead: 2 * time.Second})
+	if _, err := s.AddJob(context.Background(), &sundial.Job{ID: "once", Task: "noop", Trigger: sundial.MustAt(t0.Add(10*time.Second), nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for clock.Now().Before(t0.Add(8 * time.Second)) { // the fire less a Lookahead
+		clock.WaitForTimers(3, wait)
+		clock.Advance(250 * time.Millisecond)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		runs, err := store.ListRuns(context.Background(), sundial.RunFilter{JobID: "once"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && !runs[0].Scheduled.Before(t0.Add(10*time.Second)) && runs[0].State != sundial.RunSucceeded {
+			return // pending, or claimed by the worker until it is due
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a Lookahead before the fire it has %d runs, want one not yet run", len(runs))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -294,6 +294,13 @@ func (w *worker) launchDue() time.Time {
 	}
 }
 
+// idle reports whether the worker holds no run, waiting or running.
+func (w *worker) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.active) == 0
+}
+
 // launchBatch bounds the runs launchDue takes per hold of w.mu, so tasks
 // ending during a burst of launches wait for the lock only briefly.
 const launchBatch = 64
