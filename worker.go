@@ -294,8 +294,14 @@ func (w *worker) launchDue() time.Time {
 	}
 }
 
-// idle reports whether the worker holds no run, waiting or running.
+// idle reports whether no run is due soon: the worker is alone on its
+// store, so it claims every run created a lookahead ahead, and holds none,
+// waiting or running. On a shared store the runs due next may still be
+// pending, for any node to claim shortly before they are due.
 func (w *worker) idle() bool {
+	if w.shared {
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.active) == 0
