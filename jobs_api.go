@@ -38,8 +38,8 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Jo
 		s.keepSchedule(ctx, j, job.Trigger)
 	}
 	var stored *Job
-	if ms, ok := s.store.(*MemoryStore); ok { // j is ours to hand over
-		stored, err = ms.addOwnedJob(ctx, j, policy, now)
+	if s.mem != nil { // j is ours to hand over
+		stored, err = s.mem.addOwnedJob(ctx, j, policy, now)
 	} else {
 		stored, err = s.store.AddJob(ctx, j, policy, now)
 	}

@@ -57,8 +57,8 @@ func (s *Scheduler) AddJobs(ctx context.Context, jobs []*Job, opts *AddOptions) 
 	}
 	var stored []*Job
 	var err error
-	if ms, ok := s.store.(*MemoryStore); ok { // the prepared jobs are ours to hand over
-		stored, err = ms.addOwnedJobs(prepared, policy, now)
+	if s.mem != nil { // the prepared jobs are ours to hand over
+		stored, err = s.mem.addOwnedJobs(prepared, policy, now)
 	} else if a, ok := s.store.(JobAdder); ok && len(prepared) > 0 {
 		stored, err = a.AddJobs(ctx, prepared, policy, now)
 	} else {

@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -46,10 +47,9 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	if err != nil || len(due) == 0 {
 		return false, err
 	}
-	commits := s.commits[:0] // the last round's array: no store keeps the commits it was given
-	for range due {
-		commits = append(commits, FireCommit{})
-	}
+	// The last round's array: no store keeps the commits it was given, and
+	// each is set below.
+	commits := slices.Grow(s.commits[:0], len(due))[:len(due)]
 	newID := func() string { return NewRunID(now) }
 	for i, d := range due {
 		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job),
@@ -70,10 +70,9 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	ms, reuse := s.store.(*MemoryStore) // it keeps copies of the runs, and nothing of its jobs is kept here
-	s.fireEvents(results, reuse)
-	if reuse {
-		ms.releaseDue(due)
+	s.fireEvents(results)
+	if s.mem != nil { // nothing here keeps the claimed jobs
+		s.mem.releaseDue(due)
 	}
 	clear(commits)
 	s.commits = commits[:0]
@@ -153,16 +152,16 @@ func (s *Scheduler) noticesLive() bool {
 }
 
 // fireEvents reports the runs a commit created, and hands them to the
-// worker. With reuse set (the store kept copies), the runs no event
+// worker. On the memory store, which keeps copies, the runs no event
 // carries are kept for the next round's decisions (spareRun).
-func (s *Scheduler) fireEvents(results []CommitResult, reuse bool) {
+func (s *Scheduler) fireEvents(results []CommitResult) {
 	for _, res := range results {
 		s.worker.created(res.Inserted...)
 		for _, r := range res.Inserted {
 			switch typ := createdEvent(r); {
 			case s.wants(typ):
 				s.emit(Event{Type: typ, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r})
-			case reuse && len(s.spareRuns) < maxSpare:
+			case s.mem != nil && len(s.spareRuns) < maxSpare:
 				*r = Run{}
 				s.spareRuns = append(s.spareRuns, r)
 			}

@@ -15,6 +15,7 @@ import (
 type Scheduler struct {
 	cfg   Config
 	store Store
+	mem   *MemoryStore // the store, when it is the memory store: it takes what it is given, and gives back what it lent
 	clock Clock
 	log   *slog.Logger
 
@@ -65,6 +66,7 @@ func New(cfg Config) (*Scheduler, error) {
 		wakeSchedule: make(chan struct{}, 1),
 		wakeWorker:   make(chan struct{}, 1),
 	}
+	s.mem, _ = cfg.Store.(*MemoryStore)
 	s.tasks.Store(&map[string]task{})
 	s.storeClock = s.withStoreClock()
 	s.worker = newWorker(s)

@@ -36,8 +36,7 @@ type worker struct {
 	starts  []*activeRun   // launchDue's buffer (the loop's goroutine only)
 	room    map[string]int // free's answer, reused (one claim runs at a time)
 	lost    []time.Time    // the times of failed claims whose runs may be in the store (worker_adopt.go)
-	reuse   *MemoryStore   // the store, when it takes back the runs it hands out (takeRuns)
-	spent   []*Run         // runs recorded, for reuse (the recorder's goroutine only)
+	spent   []*Run         // runs recorded, for the memory store to reuse (the recorder's goroutine only)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -83,7 +82,6 @@ func newWorker(s *Scheduler) *worker {
 		w.window, w.shared, w.ahead = sharedClaimWindow, true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
 	}
-	w.reuse, _ = s.store.(*MemoryStore)
 	for pool, size := range s.cfg.Executors {
 		w.addPool(pool, size)
 	}
@@ -386,7 +384,7 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 	}
 	retryIn = w.recordLater(flush)
 	if len(w.spent) > 0 {
-		w.reuse.takeRuns(w.spent)
+		w.s.mem.takeRuns(w.spent)
 		clear(w.spent)
 		w.spent = w.spent[:0]
 	}

@@ -192,7 +192,7 @@ func (w *worker) recorded(u unrecorded, err error) {
 		if u.retry != nil {
 			w.created(u.retry)
 		}
-		if w.reuse != nil { // nothing refers to r now: the task has its own copy, events theirs
+		if w.s.mem != nil { // nothing refers to r now: the task has its own copy, events theirs
 			w.spent = append(w.spent, r)
 		}
 	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
