@@ -100,18 +100,14 @@ func (w *worker) expect(dues ...time.Time) {
 // to claim each ClaimAhead before its Due; alone on its store it claims
 // at once.
 func (w *worker) created(runs ...*Run) {
-	if !w.shared { // no list of times to make: any pending run wakes it
-		for _, r := range runs {
-			if r.State == RunPending {
-				wake(w.s.wakeWorker)
-				return
-			}
-		}
-		return
-	}
 	var dues []time.Time
 	for _, r := range runs {
-		if r.State == RunPending {
+		switch {
+		case r.State != RunPending:
+		case !w.shared: // alone, any pending run wakes it: no list of times
+			wake(w.s.wakeWorker)
+			return
+		default:
 			dues = append(dues, r.Due)
 		}
 	}
