@@ -3,6 +3,7 @@ package sundial
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type MemoryStore struct {
 	spareOut  []*Run                        // for claims to copy runs into (takeRuns)
 	nodes     map[string]memNode            // node ID → its last heartbeat
 
+	hash    idHash   // the job table's and the run archive's
 	locs    locTable // the time zones of packed jobs
 	scratch []byte   // pack's buffer
 
@@ -135,7 +137,8 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		nodes:   map[string]memNode{},
 		subs:    map[int]func(Notice){},
 	}
-	m.jobs.init()
+	m.hash.seed = maphash.MakeSeed()
+	m.jobs.init(&m.hash)
 	m.done.init()
 	m.due = timeHeap[int32]{
 		less:  func(a, b int32) bool { return m.jobs.slot(a).nextBefore(m.jobs.slot(b)) },
@@ -457,7 +460,7 @@ func (m *MemoryStore) RemoveAllJobs(ctx context.Context) (int, error) {
 	}
 	m.mu.Lock()
 	n := m.jobs.count()
-	m.jobs.init() // a claim's commit then finds no job and is lost
+	m.jobs.init(&m.hash) // a claim's commit then finds no job and is lost
 	m.due.items, m.claimed.items = nil, nil
 	m.unlock([]Notice{{Kind: NoticeJobsChanged}})
 	return n, nil

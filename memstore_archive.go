@@ -3,7 +3,6 @@ package sundial
 import (
 	"encoding/binary"
 	"encoding/json"
-	"hash/maphash"
 	"time"
 )
 
@@ -84,14 +83,6 @@ func (a *runArchive) idAndJob(s int32) (id, job []byte) {
 	return id, b[k : k+int(n)]
 }
 
-// hashBytes hashes b as hashOf hashes the same string.
-func (t *jobTable) hashBytes(b []byte) uint64 {
-	if t.hash != nil {
-		return t.hash(string(b))
-	}
-	return maphash.Bytes(t.seed, b)
-}
-
 // keyHash hashes a fire key from its job ID's hash.
 func keyHash(job uint64, sec int64, nsec, attempt int32, manual bool) uint64 {
 	h := job ^ uint64(sec)*0x9e3779b97f4a7c15 ^ uint64(uint32(nsec))<<1 ^ uint64(uint32(attempt))<<33
@@ -108,7 +99,7 @@ func keyHash(job uint64, sec int64, nsec, attempt int32, manual bool) uint64 {
 // findDone looks a finished run up by ID; the slot is -1 when there is none.
 func (m *MemoryStore) findDone(id string) int32 {
 	a := &m.done
-	return a.ids.probe(uint32(m.jobs.hashOf(id)), func(s int32) bool {
+	return a.ids.probe(uint32(m.hash.str(id)), func(s int32) bool {
 		got, _ := a.idAndJob(s)
 		return string(got) == id
 	}).slot
@@ -117,7 +108,7 @@ func (m *MemoryStore) findDone(id string) int32 {
 // doneKey reports whether a finished run holds the fire key.
 func (m *MemoryStore) doneKey(k runKey, sec int64, nsec int32) bool {
 	a := &m.done
-	h := keyHash(m.jobs.hashOf(k.job), sec, nsec, int32(k.attempt), k.manual)
+	h := keyHash(m.hash.str(k.job), sec, nsec, int32(k.attempt), k.manual)
 	return a.keys.probe(uint32(h), func(s int32) bool {
 		d := a.slot(s)
 		if d.schedSec != sec || d.schedNsec != nsec || d.attempt != int32(k.attempt) || d.manual != k.manual {
@@ -204,9 +195,9 @@ func (m *MemoryStore) packRun(r *Run) int32 {
 	d := a.slot(s)
 	*d = doneRun{schedSec: sec, schedNsec: nsec, attempt: int32(r.Attempt), gen: d.gen, chunk: chunk, off: off, n: n,
 		state: r.State, manual: r.Manual, live: true}
-	job := m.jobs.hashOf(r.JobID)
+	job := m.hash.str(r.JobID)
 	never := func(int32) bool { return false } // the store checked that neither the ID nor the key is held
-	a.ids.set(a.ids.probe(uint32(m.jobs.hashOf(r.ID)), never), s)
+	a.ids.set(a.ids.probe(uint32(m.hash.str(r.ID)), never), s)
 	a.keys.set(a.keys.probe(uint32(keyHash(job, sec, nsec, int32(r.Attempt), r.Manual)), never), s)
 	return s
 }
@@ -217,8 +208,8 @@ func (m *MemoryStore) evict(s int32) {
 	d := a.slot(s)
 	id, job := a.idAndJob(s)
 	same := func(x int32) bool { return x == s }
-	a.ids.unset(a.ids.probe(uint32(m.jobs.hashBytes(id)), same).pos)
-	a.keys.unset(a.keys.probe(uint32(keyHash(m.jobs.hashBytes(job), d.schedSec, d.schedNsec, d.attempt, d.manual)), same).pos)
+	a.ids.unset(a.ids.probe(uint32(m.hash.bytes(id)), same).pos)
+	a.keys.unset(a.keys.probe(uint32(keyHash(m.hash.bytes(job), d.schedSec, d.schedNsec, d.attempt, d.manual)), same).pos)
 	jr := m.byJob[string(job)]
 	h := jr.history
 	switch {

@@ -21,8 +21,7 @@ type jobTable struct {
 	slots slots[memJob]
 
 	index idIndex
-	seed  maphash.Seed
-	hash  func(string) uint64 // nil: maphash with seed; tests force collisions
+	hash  *idHash // the store's
 
 	arena  arena
 	extras map[int32]*memExtra // by slot, for jobs with hasExtra
@@ -62,25 +61,35 @@ type memExtra struct {
 	lapsed     time.Time // DueJob.Lapsed
 }
 
-func (t *jobTable) hashOf(id string) uint64 {
-	if t.hash != nil {
-		return t.hash(id)
-	}
-	return maphash.String(t.seed, id)
+// idHash hashes IDs for the memory store's open-addressing indexes (the
+// job table's and the run archive's): maphash with the store's seed, or
+// force, with which tests make IDs collide.
+type idHash struct {
+	seed  maphash.Seed
+	force func(string) uint64
 }
 
-// init makes the table ready, and empty. It keeps the hash: the run
-// archive hashes with it too.
-func (t *jobTable) init() {
-	seed := t.seed
-	if seed == (maphash.Seed{}) {
-		seed = maphash.MakeSeed()
+func (h *idHash) str(s string) uint64 {
+	if h.force != nil {
+		return h.force(s)
 	}
+	return maphash.String(h.seed, s)
+}
+
+// bytes hashes b as str hashes the same string.
+func (h *idHash) bytes(b []byte) uint64 {
+	if h.force != nil {
+		return h.force(string(b))
+	}
+	return maphash.Bytes(h.seed, b)
+}
+
+// init makes the table ready, and empty, hashing IDs with h.
+func (t *jobTable) init(h *idHash) {
 	*t = jobTable{
 		index:  idIndex{entries: make([]uint64, minIndex)},
 		extras: map[int32]*memExtra{},
-		seed:   seed,
-		hash:   t.hash,
+		hash:   h,
 	}
 }
 
@@ -108,7 +117,7 @@ type place struct {
 
 // find looks an ID up.
 func (t *jobTable) find(id string) place {
-	return t.index.probe(uint32(t.hashOf(id)), func(s int32) bool { return string(t.idBytes(s)) == id })
+	return t.index.probe(uint32(t.hash.str(id)), func(s int32) bool { return string(t.idBytes(s)) == id })
 }
 
 // probe looks for the entry with the tag whose slot is accepts, probing
