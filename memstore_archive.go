@@ -119,15 +119,12 @@ func (m *MemoryStore) doneKey(k runKey, sec int64, nsec int32) bool {
 	}).slot >= 0
 }
 
-// archive moves a run that finished from the live runs into the archive,
-// then evicts the oldest runs beyond the bounds. mr is recycled: the
-// caller must not use it, or its run, afterwards.
+// archive packs a finished run, no longer among the live runs
+// (stopRunning, or never there), into the archive, then evicts the oldest
+// runs beyond the bounds. mr is recycled: the caller must not use it, or
+// its run, afterwards.
 func (m *MemoryStore) archive(mr *memRun) {
 	r, jr := mr.run, mr.of
-	if m.runs[r.ID] == mr {
-		delete(m.runs, r.ID)
-		delete(m.keys, keyOf(r))
-	}
 	s := m.packRun(r)
 	jr.history = append(jr.history, s)
 	m.done.order = append(m.done.order, uint64(m.done.slot(s).gen)<<32|uint64(uint32(s)))
