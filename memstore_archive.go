@@ -299,21 +299,12 @@ func (m *MemoryStore) unpackRun(s int32) *Run {
 // inserts, up to maxSpare: every fire makes one and, in steady state,
 // archives one.
 func (m *MemoryStore) recycle(mr *memRun) {
-	if len(m.spareRuns) >= maxSpare {
-		return
+	if len(m.spareRuns) < maxSpare {
+		emptyRun(mr.run)
+		*mr = memRun{run: mr.run, idx: -1}
+		m.spareRuns = append(m.spareRuns, mr)
 	}
-	r := mr.run
-	args := r.Args[:0]
-	if cap(args) > maxSpareArgs { // a rare large argument is not kept
-		args = nil
-	}
-	*r = Run{Args: args}
-	*mr = memRun{run: r, idx: -1}
-	m.spareRuns = append(m.spareRuns, mr)
 }
-
-// maxSpareArgs bounds the arguments' array a recycled run keeps.
-const maxSpareArgs = 1 << 10
 
 // newMemRun returns a run record holding a copy of r, recycled where one
 // is spare.
@@ -322,12 +313,7 @@ func (m *MemoryStore) newMemRun(r *Run, of *jobRuns) *memRun {
 	if mr == nil {
 		return &memRun{run: r.Clone(), of: of, idx: -1}
 	}
-	args := mr.run.Args
-	*mr.run = *r
-	mr.run.Args = nil
-	if len(r.Args) > 0 {
-		mr.run.Args = append(args, r.Args...)
-	}
+	copyRun(mr.run, r)
 	mr.of = of
 	return mr
 }
@@ -342,11 +328,7 @@ func (m *MemoryStore) takeRuns(runs []*Run) {
 		if len(m.spareOut) >= maxSpare {
 			break
 		}
-		args := r.Args[:0]
-		if cap(args) > maxSpareArgs {
-			args = nil
-		}
-		*r = Run{Args: args}
+		emptyRun(r)
 		m.spareOut = append(m.spareOut, r)
 	}
 	m.mu.Unlock()
@@ -359,11 +341,30 @@ func (m *MemoryStore) copyOut(r *Run) *Run {
 	if c == nil {
 		return r.Clone()
 	}
-	args := c.Args
-	*c = *r
-	c.Args = nil
-	if len(r.Args) > 0 {
-		c.Args = append(args, r.Args...)
-	}
+	copyRun(c, r)
 	return c
+}
+
+// maxSpareArgs bounds the arguments' array an emptied run keeps.
+const maxSpareArgs = 1 << 10
+
+// emptyRun zeroes a run kept for reuse, keeping its arguments' array for
+// the next copy unless it is large (a rare large argument is not kept).
+func emptyRun(r *Run) {
+	args := r.Args[:0]
+	if cap(args) > maxSpareArgs {
+		args = nil
+	}
+	*r = Run{Args: args}
+}
+
+// copyRun makes dst, an emptied run, a copy of src: Clone without the
+// allocation, its arguments copied into dst's array.
+func copyRun(dst, src *Run) {
+	args := dst.Args
+	*dst = *src
+	dst.Args = nil
+	if len(src.Args) > 0 {
+		dst.Args = append(args, src.Args...)
+	}
 }
