@@ -296,10 +296,10 @@ func (m *MemoryStore) unpackRun(s int32) *Run {
 }
 
 // recycle keeps a run record the store is done with for the next run it
-// inserts, up to maxSpare: every fire makes one and, in steady state,
+// inserts, up to maxSpareRuns: every fire makes one and, in steady state,
 // archives one.
 func (m *MemoryStore) recycle(mr *memRun) {
-	if len(m.spareRuns) < maxSpare {
+	if len(m.spareRuns) < maxSpareRuns {
 		emptyRun(mr.run)
 		*mr = memRun{run: mr.run, idx: -1}
 		m.spareRuns = append(m.spareRuns, mr)
@@ -325,7 +325,7 @@ func (m *MemoryStore) newMemRun(r *Run, of *jobRuns) *memRun {
 func (m *MemoryStore) takeRuns(runs []*Run) {
 	m.mu.Lock()
 	for _, r := range runs {
-		if len(m.spareOut) >= maxSpare {
+		if len(m.spareOut) >= maxSpareRuns {
 			break
 		}
 		emptyRun(r)
@@ -344,6 +344,14 @@ func (m *MemoryStore) copyOut(r *Run) *Run {
 	copyRun(c, r)
 	return c
 }
+
+// maxSpareRuns bounds the run records, and the runs taken back from a
+// worker, that the store keeps for reuse. Runs due at one instant are
+// created, claimed and finished together, so the spares must hold a whole
+// burst to spare it an allocation per run: 16,384 is the claim window of
+// a 64-slot pool (claimWindow). A burst that large needed the memory
+// anyway; the spares keep it, at most a few megabytes, for the next.
+const maxSpareRuns = 1 << 14
 
 // maxSpareArgs bounds the arguments' array an emptied run keeps.
 const maxSpareArgs = 1 << 10
