@@ -15,7 +15,7 @@ func (s *Scheduler) AddExecutor(name string, size int) error {
 	}
 	w := s.worker
 	w.mu.Lock()
-	if _, ok := w.sizes[name]; ok {
+	if _, ok := w.livePool(name); ok {
 		w.mu.Unlock()
 		return &conflictError{"executor " + name + " already exists"}
 	}
@@ -37,14 +37,14 @@ func (s *Scheduler) RemoveExecutor(name string) error {
 	}
 	w := s.worker
 	w.mu.Lock()
-	if _, ok := w.sizes[name]; !ok {
+	p, ok := w.livePool(name)
+	if !ok {
 		w.mu.Unlock()
 		return &notFoundError{"executor " + name}
 	}
-	delete(w.sizes, name)
-	h := w.ready[name]
-	for h.Len() > 0 {
-		a := h.pop()
+	p.size = 0
+	for p.ready.Len() > 0 {
+		a := p.ready.pop()
 		a.cancel(errCancelled)
 		w.launch(a) // records it as never started: it goes back to pending
 	}
@@ -58,9 +58,11 @@ func (s *Scheduler) Executors() map[string]int {
 	w := s.worker
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := make(map[string]int, len(w.sizes))
-	for name, size := range w.sizes {
-		out[name] = size
+	out := make(map[string]int, len(w.pools))
+	for name, p := range w.pools {
+		if p.size > 0 {
+			out[name] = p.size
+		}
 	}
 	return out
 }
@@ -68,7 +70,7 @@ func (s *Scheduler) Executors() map[string]int {
 func (w *worker) hasPool(name string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, ok := w.sizes[name]
+	_, ok := w.livePool(name)
 	return ok
 }
 

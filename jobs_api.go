@@ -122,11 +122,16 @@ func sameSchedule(stored, declared Trigger) bool {
 	return sameTrigger(stored, declared)
 }
 
-func (j *Job) executor() string {
-	if j.Executor == "" {
+func (j *Job) executor() string { return poolName(j.Executor) }
+
+func (r *Run) executor() string { return poolName(r.Executor) }
+
+// poolName is the pool an executor names: "" is the default pool.
+func poolName(executor string) string {
+	if executor == "" {
 		return "default"
 	}
-	return j.Executor
+	return executor
 }
 
 // firstFire is a job's first fire at or after now (and Start). A date

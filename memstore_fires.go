@@ -242,9 +242,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 }
 
 func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
-	if executor == "" {
-		executor = "default"
-	}
+	executor = poolName(executor)
 	h := m.pending[executor]
 	if h == nil {
 		h = &timeHeap[*memRun]{less: dueBefore, index: func(r *memRun) *int32 { return &r.idx }}

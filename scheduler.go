@@ -147,7 +147,7 @@ func (s *Scheduler) startLoops(loopCtx, hbCtx context.Context) {
 		go func() { defer s.loops.Done(); s.scheduleLoop(loopCtx) }()
 	}
 	if role == RoleAll || role == RoleWorker {
-		s.worker.rec.start(s.clock, s.worker.release, s.worker.settle)
+		s.worker.rec.start(s.clock, s.worker.release, s.worker.settle, s.worker.startBacklog)
 		s.loops.Add(1)
 		go func() { defer s.loops.Done(); s.worker.loop(loopCtx) }()
 	}

@@ -3,6 +3,7 @@ package sundial_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -179,10 +180,18 @@ func TestListenerMayCallTheScheduler(t *testing.T) {
 	}
 }
 
+// TestTimeoutCancelsTheTask: a task's context carries its run, and is
+// cancelled, with the timeout as its cause, when the timeout passes;
+// so is a context the task derives from it.
 func TestTimeoutCancelsTheTask(t *testing.T) {
 	e := setup(t, nil, map[string]sundial.TaskFunc{"hang": func(ctx context.Context, r *sundial.Run) error {
-		<-ctx.Done()
-		return ctx.Err()
+		if got := sundial.RunFromContext(ctx); got != r {
+			return fmt.Errorf("RunFromContext = %p, want the task's run %p", got, r)
+		}
+		child, stop := context.WithCancel(ctx)
+		defer stop()
+		<-child.Done()
+		return context.Cause(child)
 	}})
 	e.add(t, &sundial.Job{ID: "hang", Task: "hang", Trigger: sundial.MustAt(t0.Add(time.Second), nil), Timeout: 30 * time.Second})
 	e.tick(time.Second)
@@ -190,8 +199,8 @@ func TestTimeoutCancelsTheTask(t *testing.T) {
 	e.clock.WaitForTimers(4, time.Second)
 	e.clock.Advance(30 * time.Second)
 	ev := e.events.Wait(t, sundial.EventJobError, wait)
-	if !strings.HasPrefix(ev.Err, "timed out") {
-		t.Errorf("error %q, want a timeout", ev.Err)
+	if !strings.HasPrefix(ev.Err, "timed out") || !strings.Contains(ev.Err, "timeout passed") {
+		t.Errorf("error %q, want a timeout with the timeout as the context's cause", ev.Err)
 	}
 }
 

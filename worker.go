@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,11 +25,8 @@ var (
 type worker struct {
 	s       *Scheduler
 	mu      sync.Mutex
-	sizes   map[string]int                   // pool sizes (Config.Executors, AddExecutor)
-	busy    map[string]int                   // runs executing, per pool
-	claimed map[string]int                   // runs claimed and not finished, per pool
-	ready   map[string]*timeHeap[*activeRun] // per pool: claimed runs waiting for their Due or a slot
-	active  map[string]*activeRun            // every claimed run, by ID
+	pools   map[string]*pool      // by name (Config.Executors, AddExecutor)
+	active  map[string]*activeRun // every claimed run, by ID
 	cut     []*Run
 	tasks   sync.WaitGroup
 	rec     recorder
@@ -37,6 +36,7 @@ type worker struct {
 	room    map[string]int // free's answer, reused (one claim runs at a time)
 	lost    []time.Time    // the times of failed claims whose runs may be in the store (worker_adopt.go)
 	spent   []*Run         // runs recorded, for the memory store to reuse (the recorder's goroutine only)
+	spawned atomic.Int64   // goroutines spawned to run a task that have not begun (startBacklog)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -64,19 +64,52 @@ const (
 	sharedClaimWindow = 2
 )
 
+// pool is an executor: a bound on the tasks running at once, and the
+// claimed runs waiting for a slot. w.mu guards it. A removed pool stays,
+// with size 0, for its running tasks to end in: it starts nothing more,
+// and AddExecutor brings it back.
+type pool struct {
+	size    int                  // 0 once removed
+	busy    int                  // runs executing
+	claimed int                  // runs claimed and not finished
+	ready   timeHeap[*activeRun] // claimed runs waiting for their Due or a slot
+}
+
 type activeRun struct {
 	run      *Run
-	pool     string
+	pool     *pool // set by hold
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	idx      int32 // in ready, or -1
 	launched bool  // executing (or about to)
 	passed   bool  // its slot went straight to the next due run (takeNext)
+
+	// The task's own copy of run, made as it starts, and the context it
+	// runs in, which carries that copy: parts of the record, so that a
+	// burst of starts allocates nothing. The record is never reused, so a
+	// task may keep either.
+	own  Run
+	tctx taskContext
+}
+
+// taskContext is the context a task runs in: its run's context, carrying
+// the task's copy of the run for RunFromContext. Like the value context
+// of context.WithValue, it asks its parent for every other key, so
+// contexts derived from it are cancelled with it, without a goroutine.
+type taskContext struct {
+	context.Context
+	run *Run
+}
+
+func (c *taskContext) Value(key any) any {
+	if _, ok := key.(runKeyCtx); ok {
+		return c.run
+	}
+	return c.Context.Value(key)
 }
 
 func newWorker(s *Scheduler) *worker {
-	w := &worker{s: s, sizes: map[string]int{}, busy: map[string]int{}, claimed: map[string]int{},
-		active: map[string]*activeRun{}, ready: map[string]*timeHeap[*activeRun]{}, window: claimWindow,
+	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{}, window: claimWindow,
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	if _, shared := s.store.(StoreClock); shared {
 		w.window, w.shared, w.ahead = sharedClaimWindow, true, s.cfg.ClaimAhead
@@ -88,13 +121,27 @@ func newWorker(s *Scheduler) *worker {
 	return w
 }
 
-// addPool sizes a pool and gives it a ready heap; the caller holds w.mu
-// (or owns w).
-func (w *worker) addPool(pool string, size int) {
-	w.sizes[pool] = size
-	if w.ready[pool] == nil {
-		w.ready[pool] = &timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}
+// addPool sizes a pool, made if new; the caller holds w.mu (or owns w).
+func (w *worker) addPool(name string, size int) {
+	w.poolNamed(name).size = size
+}
+
+// poolNamed returns the pool called name, made (removed, size 0) if there
+// is none; the caller holds w.mu.
+func (w *worker) poolNamed(name string) *pool {
+	p := w.pools[name]
+	if p == nil {
+		p = &pool{ready: timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}}
+		w.pools[name] = p
 	}
+	return p
+}
+
+// livePool returns the pool called name unless it was never added or was
+// removed; the caller holds w.mu.
+func (w *worker) livePool(name string) (*pool, bool) {
+	p := w.pools[name]
+	return p, p != nil && p.size > 0
 }
 
 // loop claims runs and starts the due ones until ctx is done; running
@@ -231,8 +278,8 @@ func (w *worker) free() (map[string]int, int) {
 	}
 	clear(w.room)
 	sum := 0
-	for name, size := range w.sizes {
-		if n := size*w.window - w.claimed[name]; n > 0 {
+	for name, p := range w.pools {
+		if n := p.size*w.window - p.claimed; n > 0 {
 			w.room[name] = n
 			sum += n
 		}
@@ -242,27 +289,24 @@ func (w *worker) free() (map[string]int, int) {
 
 // newActive makes a claimed run's record, with its context.
 func newActive(r *Run) *activeRun {
-	pool := r.Executor
-	if pool == "" {
-		pool = "default"
-	}
 	// Not derived from a shared parent: thousands of runs registering with
 	// one parent context would contend on its lock. cancelAll reaches them.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.Started = time.Time{} // the store's claim time; set again when the task begins
-	return &activeRun{run: r, pool: pool, ctx: ctx, cancel: cancel, idx: -1}
+	return &activeRun{run: r, ctx: ctx, cancel: cancel, idx: -1}
 }
 
 // hold keeps a claimed run until it is due; the caller holds w.mu.
 func (w *worker) hold(a *activeRun) {
-	w.claimed[a.pool]++
+	a.pool = w.poolNamed(a.run.executor())
+	a.pool.claimed++
 	w.active[a.run.ID] = a
-	if _, ok := w.sizes[a.pool]; !ok || w.ready[a.pool] == nil { // removed meanwhile: give it back
+	if a.pool.size == 0 { // removed meanwhile: give it back
 		a.cancel(errCancelled)
 		w.launch(a)
 		return
 	}
-	w.ready[a.pool].add(a)
+	a.pool.ready.add(a)
 }
 
 // launchDue starts the due runs whose pools have a free slot, and returns
@@ -279,11 +323,12 @@ func (w *worker) launchDue() time.Time {
 		var next time.Time
 		start = start[:0]
 		w.mu.Lock()
-		for pool := range w.ready {
-			if due := w.launchReady(pool, now, &start); !due.IsZero() && (next.IsZero() || due.Before(next)) {
+		for _, p := range w.pools {
+			if due := w.launchReady(p, now, &start); !due.IsZero() && (next.IsZero() || due.Before(next)) {
 				next = due
 			}
 		}
+		w.tasks.Add(len(start))
 		w.mu.Unlock()
 		w.spawn(start)
 		if len(start) < launchBatch {
@@ -305,6 +350,28 @@ func (w *worker) idle() bool {
 	return len(w.active) == 0
 }
 
+// startBacklog counts the runs waiting to start: those spawned whose
+// task has not begun and, while a held run is due, every held run (an
+// upper bound, and O(1): a burst due at one instant is held whole). It
+// shrinks as a burst starts, and stays put while the pools are busy.
+func (w *worker) startBacklog() int {
+	n := int(w.spawned.Load())
+	now := w.s.clock.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	held, due := 0, false
+	for _, p := range w.pools {
+		held += p.ready.Len()
+		if a, ok := p.ready.peek(); ok && !a.run.Due.After(now) {
+			due = true
+		}
+	}
+	if due {
+		n += held
+	}
+	return n
+}
+
 // launchBatch bounds the runs launchDue takes per hold of w.mu, so tasks
 // ending during a burst of launches wait for the lock only briefly.
 const launchBatch = 64
@@ -313,9 +380,9 @@ const launchBatch = 64
 // slots, and returns when its next held run falls due; the caller holds
 // w.mu and spawns start after releasing it, so the tasks that end
 // meanwhile do not queue on the lock behind a burst of launches.
-func (w *worker) launchReady(pool string, now time.Time, start *[]*activeRun) time.Time {
-	h := w.ready[pool]
-	for w.busy[pool] < w.sizes[pool] && len(*start) < cap(*start) {
+func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.Time {
+	h := &p.ready
+	for p.busy < p.size && len(*start) < cap(*start) {
 		a, ok := h.peek()
 		if !ok {
 			return time.Time{}
@@ -332,13 +399,15 @@ func (w *worker) launchReady(pool string, now time.Time, start *[]*activeRun) ti
 
 // occupy gives a run a pool slot; the caller holds w.mu.
 func (w *worker) occupy(a *activeRun) {
-	w.busy[a.pool]++
+	a.pool.busy++
 	a.launched = true
-	w.tasks.Add(1)
 }
 
-// spawn starts the tasks of runs that occupy slots.
+// spawn starts the tasks of runs that occupy slots, a goroutine each,
+// counted in w.tasks by the caller while it held w.mu (so drain, once it
+// holds w.mu, waits for every one).
 func (w *worker) spawn(runs []*activeRun) {
+	w.spawned.Add(int64(len(runs)))
 	for _, a := range runs {
 		go w.run(a)
 	}
@@ -347,30 +416,28 @@ func (w *worker) spawn(runs []*activeRun) {
 // run executes a run, then, while its slot passes to a due run of the
 // same pool, that one too, on the same goroutine: a burst of runs due
 // together goes through the pool without a goroutine, or a trip through
-// the recorder, per run.
+// the recorder, per run. The goroutine counts once in w.tasks. A run the
+// slot passed to starts at the time the last one ended.
 func (w *worker) run(a *activeRun) {
+	w.spawned.Add(-1)
+	var at time.Time
 	for a != nil {
-		next := w.execute(a)
-		w.tasks.Done()
-		a = next
+		a, at = w.execute(a, at)
 	}
+	w.tasks.Done()
 }
 
 // launch starts a run's task now; the caller holds w.mu.
 func (w *worker) launch(a *activeRun) {
 	w.occupy(a)
+	w.tasks.Add(1)
 	w.spawn([]*activeRun{a})
 }
 
 // release gives back the slots of ended runs, each straight to its pool's
 // next due run. It runs on the recorder's first goroutine, so tasks that
 // end together never queue on w.mu.
-func (w *worker) release(ended []*activeRun) {
-	w.freeSlots(ended)
-	for _, a := range ended {
-		a.cancel(nil)
-	}
-}
+func (w *worker) release(ended []*activeRun) { w.freeSlots(ended) }
 
 // settle records ended runs, whose slots are already free, and retries
 // earlier writes that failed. It runs on the recorder's second goroutine.
@@ -378,6 +445,7 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 	if len(ended) > 0 {
 		ends := make([]unrecorded, len(ended))
 		for i, a := range ended {
+			a.cancel(nil) // the task has ended: free its context
 			ends[i] = w.plan(a.run)
 		}
 		w.recordAll(ends)
@@ -392,27 +460,35 @@ func (w *worker) settle(ended []*activeRun, flush bool) (retryIn time.Duration) 
 }
 
 // freeSlots gives back the pool slots and claim window of ended runs,
-// each slot straight to its pool's next due run.
+// each slot straight to its pool's next due run. A run whose slot passed
+// on (takeNext) gave both back as it ended, so a burst's ends, which
+// pass their slots on, never take w.mu here.
 func (w *worker) freeSlots(ended []*activeRun) {
+	i := slices.IndexFunc(ended, func(a *activeRun) bool { return !a.passed })
+	if i < 0 {
+		return
+	}
+	ended = ended[i:]
 	now := w.s.clock.Now()
 	start := make([]*activeRun, 0, len(ended))
 	full := false
 	w.mu.Lock()
 	for _, a := range ended {
-		size := w.sizes[a.pool]
-		full = full || w.claimed[a.pool] >= size*w.window
-		w.claimed[a.pool]--
-		if a.passed { // its slot is the next run's
+		if a.passed { // its slot is the next run's, its claim given back
 			continue
 		}
-		saturated := w.busy[a.pool] >= size
+		p := a.pool
+		full = full || w.windowFull(p)
+		p.claimed--
+		saturated := p.busy >= p.size
 		if a.launched {
-			w.busy[a.pool]--
+			p.busy--
 		}
 		if saturated { // a due run may be waiting for this slot
 			w.launchReady(a.pool, now, &start)
 		}
 	}
+	w.tasks.Add(len(start))
 	w.mu.Unlock()
 	w.spawn(start)
 	if full { // the loop may claim again; otherwise it has nothing new to do
@@ -421,18 +497,25 @@ func (w *worker) freeSlots(ended []*activeRun) {
 }
 
 // execute runs a due run's task and hands the end to the recorder. It
-// returns the run its slot passed to, if any, for the caller to execute.
-func (w *worker) execute(a *activeRun) *activeRun {
+// returns the run its slot passed to, if any, for the caller to execute,
+// and when (the end of this one). The task starts at, or now if at is
+// zero.
+func (w *worker) execute(a *activeRun, at time.Time) (*activeRun, time.Time) {
 	s, ctx, r := w.s, a.ctx, a.run
 	if ctx.Err() != nil { // cancelled while it waited
 		return w.end(a, nil, "")
 	}
-	r.Started = s.clock.Now()
+	if at.IsZero() {
+		at = s.clock.Now()
+	}
+	r.Started = at
 	if s.wants(EventRunStarted) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
 	stopTimers := w.watch(r)
-	stack, err := w.call(ctx, r)
+	copyRun(&a.own, r) // the task's own copy; the worker's r records the outcome
+	a.tctx = taskContext{Context: ctx, run: &a.own}
+	stack, err := w.call(&a.tctx, &a.own)
 	stopTimers()
 	return w.end(a, err, stack)
 }
@@ -482,7 +565,8 @@ func (w *worker) slowAfter(r *Run) time.Duration {
 	return w.s.cfg.SlowAfter
 }
 
-// call runs the task, turning a panic into an error and a stack trace.
+// call runs the task on its context and its copy of the run, turning a
+// panic into an error and a stack trace.
 func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 	t, ok := w.s.taskNamed(r.Task)
 	if !ok {
@@ -499,20 +583,19 @@ func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 			}
 		}
 	}()
-	c := r.Clone() // the task's own copy; the worker's r records the outcome
-	return "", t.fn(context.WithValue(ctx, runKeyCtx{}, c), c)
+	return "", t.fn(ctx, r)
 }
 
 // end classifies how a run ended and hands it to the recorder, so
 // recording never delays the start of other runs. It returns the due run
-// the slot passed to, if any (takeNext).
-func (w *worker) end(a *activeRun, err error, stack string) *activeRun {
-	r := a.run
-	r.Finished = w.s.clock.Now()
+// the slot passed to, if any (takeNext), and the time it ended.
+func (w *worker) end(a *activeRun, err error, stack string) (*activeRun, time.Time) {
+	r, now := a.run, w.s.clock.Now()
+	r.Finished = now
 	r.State, r.Reason, r.Error, r.Stack = outcome(a.ctx, !r.Started.IsZero(), err, stack)
-	next := w.takeNext(a, r.Finished)
-	w.rec.add(a)
-	return next
+	next := w.takeNext(a, now)
+	w.rec.add(a) // r is the recorder's now, to write and reuse
+	return next, now
 }
 
 // takeNext passes the slot of a run that ended at now to its pool's next
@@ -527,15 +610,24 @@ func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
 	defer w.mu.Unlock()
 	var one [1]*activeRun
 	start := one[:0]
-	w.busy[a.pool]-- // a's slot, for launchReady to give on
-	w.launchReady(a.pool, now, &start)
+	p := a.pool
+	p.busy-- // a's slot, for launchReady to give on
+	w.launchReady(p, now, &start)
 	if len(start) == 0 {
-		w.busy[a.pool]++ // a keeps it until the recorder frees it
+		p.busy++ // a keeps it until the recorder frees it
 		return nil
 	}
 	a.passed = true
+	if w.windowFull(p) { // the loop may claim again
+		wake(w.s.wakeWorker)
+	}
+	p.claimed--
 	return start[0]
 }
+
+// windowFull reports whether a pool's claim window is full: the worker
+// claims no more runs for it until one ends. The caller holds w.mu.
+func (w *worker) windowFull(p *pool) bool { return p.claimed >= p.size*w.window }
 
 // outcome classifies how a run ended. A run that never started (the
 // scheduler stopped first) is interrupted; a task that returned nil
@@ -607,7 +699,7 @@ func (w *worker) cancelAll(cause error) {
 func (w *worker) cancelLocked(a *activeRun, cause error) {
 	a.cancel(cause)
 	if !a.launched {
-		w.ready[a.pool].remove(a)
+		a.pool.ready.remove(a)
 		w.launch(a) // it sees its context done and records the interruption
 	}
 }
@@ -626,9 +718,9 @@ func (w *worker) runningIDs() []string {
 // and waits for them to record their end. It returns the runs cut short.
 func (w *worker) drain(ctx context.Context) []*Run {
 	w.mu.Lock()
-	for _, h := range w.ready {
-		for h.Len() > 0 {
-			a := h.pop()
+	for _, p := range w.pools {
+		for p.ready.Len() > 0 {
+			a := p.ready.pop()
 			a.cancel(errShutdown)
 			w.launch(a) // records it as never started, to be run again
 		}

@@ -19,6 +19,10 @@ type recorder struct {
 	freed stage         // runs whose slots are free, ends not yet written
 	done  chan struct{} // nil until started
 	clock Clock         // times the retries of store writes
+
+	// backlog counts the runs waiting to start (worker.startBacklog), for
+	// recording to yield to them.
+	backlog func() int
 }
 
 // stage is a queue of runs between two goroutines: put wakes the taker
@@ -38,6 +42,13 @@ func (q *stage) put(runs ...*activeRun) {
 	if first {
 		wake(q.wake)
 	}
+}
+
+// pending reports whether runs are queued and more may come.
+func (q *stage) pending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.runs) > 0 && !q.closed
 }
 
 func (q *stage) close() {
@@ -61,15 +72,45 @@ func (q *stage) take(buf []*activeRun) ([]*activeRun, bool) {
 // start runs the recorder until close. free frees a batch's slots; settle
 // writes each batch (and is called with none when a retry falls due, or
 // to flush every retry at once on close) and returns how soon it wants to
-// be called again to retry a store write, zero for no retry.
-func (rc *recorder) start(clock Clock, free func(batch []*activeRun), settle func(batch []*activeRun, flush bool) time.Duration) {
+// be called again to retry a store write, zero for no retry; backlog
+// counts the runs waiting to start (yield).
+func (rc *recorder) start(clock Clock, free func(batch []*activeRun), settle func(batch []*activeRun, flush bool) time.Duration, backlog func() int) {
 	rc.clock = clock
+	rc.backlog = backlog
 	rc.ended.wake = make(chan struct{}, 1)
 	rc.freed.wake = make(chan struct{}, 1)
 	rc.done = make(chan struct{})
 	go rc.freeLoop(free)
 	go rc.recordLoop(settle)
 }
+
+// yield puts off writing queued ends while runs wait to start and start:
+// a burst of runs due at one instant goes through the pools first, and
+// its ends are written after it, in one batch. It waits at most
+// maxRecordDelay, and no longer once a look finds no run started since
+// the last (the pools are busy with long tasks, not turning over).
+func (rc *recorder) yield() {
+	if !rc.freed.pending() {
+		return
+	}
+	last := rc.backlog()
+	until := time.Now().Add(maxRecordDelay)
+	for last > 0 && time.Now().Before(until) {
+		time.Sleep(recordPoll)
+		n := rc.backlog()
+		if n >= last {
+			return
+		}
+		last = n
+	}
+}
+
+// A burst of ten thousand runs starts in a few milliseconds; recording
+// waits for it in steps of recordPoll, at most maxRecordDelay.
+const (
+	maxRecordDelay = 25 * time.Millisecond
+	recordPoll     = time.Millisecond
+)
 
 func (rc *recorder) freeLoop(free func(batch []*activeRun)) {
 	var batch []*activeRun
@@ -94,6 +135,7 @@ func (rc *recorder) recordLoop(settle func(batch []*activeRun, flush bool) time.
 	var batch []*activeRun
 	var drained bool
 	for {
+		rc.yield()
 		batch, drained = rc.freed.take(batch)
 		retryIn := settle(batch, drained)
 		switch {
@@ -166,51 +208,64 @@ func (w *worker) recordAll(us []unrecorded) {
 	for i, u := range us {
 		ends[i] = RunEnd{Run: u.run, Retry: u.retry}
 	}
-	errs := f.FinishRuns(context.Background(), ends)
-	for i, u := range us {
-		w.recorded(u, errs[i])
-	}
+	w.recorded(us, f.FinishRuns(context.Background(), ends))
 }
 
 // record writes a run's end, then reports it.
 func (w *worker) record(u unrecorded) {
-	w.recorded(u, w.s.store.FinishRun(context.Background(), u.run, u.retry))
+	us, errs := [1]unrecorded{u}, [1]error{w.s.store.FinishRun(context.Background(), u.run, u.retry)}
+	w.recorded(us[:], errs[:])
 }
 
-// recorded reports a run whose end was written, or handles the store's
-// error: one that may pass puts it on w.later, with backoff, so one failing
-// write never holds up the runs that end after it.
-func (w *worker) recorded(u unrecorded, err error) {
-	r := u.run
-	if err != nil && u.attempts > 0 && errors.Is(err, ErrConflict) && w.wroteEarlier(r) {
-		err = nil // an earlier try reached the store; its answer was lost
-	}
-	switch {
-	case err == nil:
-		w.forget(r, true)
-		w.report(r, u.retry)
-		if u.retry != nil {
-			w.created(u.retry)
+// recorded reports the runs whose ends were written (errs[i] is us[i]'s
+// answer), and handles the store's errors: a write that may pass goes on
+// w.later, with backoff, so one failing write never holds up the runs
+// that end after it. The node forgets the batch's settled runs under one
+// hold of w.mu, so a burst of ends never queues on it behind the starts.
+func (w *worker) recorded(us []unrecorded, errs []error) {
+	for i, u := range us {
+		if errs[i] != nil && u.attempts > 0 && errors.Is(errs[i], ErrConflict) && w.wroteEarlier(u.run) {
+			errs[i] = nil // an earlier try reached the store; its answer was lost
 		}
-		if w.s.mem != nil { // nothing refers to r now: the task has its own copy, events theirs
-			w.spent = append(w.spent, r)
-		}
-	case u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
-		w.forget(r, false)
-		w.s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "attempts", u.attempts+1, "err", err)
-	default:
-		u.attempts++
-		u.at = w.s.clock.Now().Add(time.Duration(50<<u.attempts) * time.Millisecond)
-		w.later = append(w.later, u)
 	}
+	w.mu.Lock()
+	for i, u := range us {
+		if err := errs[i]; err == nil || givenUp(u, err) {
+			w.forget(u.run, err == nil)
+		}
+	}
+	w.mu.Unlock()
+	for i, u := range us {
+		r, err := u.run, errs[i]
+		switch {
+		case err == nil:
+			w.report(r, u.retry)
+			if u.retry != nil {
+				w.created(u.retry)
+			}
+			if w.s.mem != nil { // nothing refers to r now: the task has its own copy, events theirs
+				w.spent = append(w.spent, r)
+			}
+		case givenUp(u, err):
+			w.s.log.Error("finish_run_failed", "run", r.ID, "job", r.JobID, "attempts", u.attempts+1, "err", err)
+		default:
+			u.attempts++
+			u.at = w.s.clock.Now().Add(time.Duration(50<<u.attempts) * time.Millisecond)
+			w.later = append(w.later, u)
+		}
+	}
+}
+
+// givenUp reports whether a failed write of a run's end is not tried
+// again: it was tried enough, or the store's answer will not change.
+func givenUp(u unrecorded, err error) bool {
+	return u.attempts+1 >= maxRecordAttempts || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid)
 }
 
 // forget drops a run from the node's active set once its end is written
 // (or given up on): until then the node still reports it as its own, so
-// the store's view and the heartbeat's agree.
+// the store's view and the heartbeat's agree. The caller holds w.mu.
 func (w *worker) forget(r *Run, recorded bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	delete(w.active, r.ID)
 	if recorded && r.Reason == ReasonShutdown && !r.Started.IsZero() {
 		w.cut = append(w.cut, r.Clone())
