@@ -344,3 +344,33 @@ func TestIdleSchedulerDecidesAWholeLookaheadAhead(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestSmallPoolClaimsABurstAhead: runs due at one instant are claimed
+// before it even through a one-slot pool, so the burst starts from the
+// worker's hands rather than from claims made while it runs.
+func TestSmallPoolClaimsABurstAhead(t *testing.T) {
+	e := setup(t, func(c *sundial.Config) { c.Executors = map[string]int{"default": 1} }, map[string]sundial.TaskFunc{"noop": noop})
+	const jobs = 1000
+	for i := range jobs {
+		e.add(t, &sundial.Job{ID: fmt.Sprintf("once-%04d", i), Task: "noop", Trigger: sundial.MustAt(t0.Add(time.Second), nil)})
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(wait)
+	for {
+		pending, err := e.store.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunPending}, Limit: jobs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := e.store.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}, Limit: jobs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 && len(claimed) == jobs {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("before the instant, %d runs are pending and %d claimed; want all %d claimed", len(pending), len(claimed), jobs)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

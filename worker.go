@@ -54,13 +54,16 @@ type worker struct {
 // once, so the store does not count them as waiting, and a burst of runs
 // due together is in hand before its instant (a claim in the middle of
 // the burst takes w.mu from the tasks passing on their slots). At 256, a
-// pool of 10 holds up to 2,560 runs, a few hundred bytes each. On a store
+// pool of 64 holds up to 16,384 runs, about 600 bytes each; a smaller
+// pool holds as many (minClaimWindow), since a burst of no-op tasks goes
+// through ten slots as fast as through sixty-four. On a store
 // shared by several nodes (a StoreClock) the window is sharedClaimWindow:
 // a node that claimed a whole lookahead of the cluster's runs would leave
 // the others idle while it works through them, and, killed, would hold
 // them all until its heartbeat expired.
 const (
 	claimWindow       = 256
+	minClaimWindow    = 1 << 14
 	sharedClaimWindow = 2
 )
 
@@ -279,7 +282,7 @@ func (w *worker) free() (map[string]int, int) {
 	clear(w.room)
 	sum := 0
 	for name, p := range w.pools {
-		if n := p.size*w.window - p.claimed; n > 0 {
+		if n := w.windowOf(p) - p.claimed; n > 0 {
 			w.room[name] = n
 			sum += n
 		}
@@ -627,7 +630,15 @@ func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
 
 // windowFull reports whether a pool's claim window is full: the worker
 // claims no more runs for it until one ends. The caller holds w.mu.
-func (w *worker) windowFull(p *pool) bool { return p.claimed >= p.size*w.window }
+func (w *worker) windowFull(p *pool) bool { return p.claimed >= w.windowOf(p) }
+
+// windowOf is how many runs a pool may hold claimed; none once removed.
+func (w *worker) windowOf(p *pool) int {
+	if w.shared || p.size == 0 {
+		return p.size * w.window
+	}
+	return max(p.size*w.window, minClaimWindow)
+}
 
 // outcome classifies how a run ended. A run that never started (the
 // scheduler stopped first) is interrupted; a task that returned nil
