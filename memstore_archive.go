@@ -350,7 +350,8 @@ func (m *MemoryStore) copyOut(r *Run) *Run {
 // created, claimed and finished together, so the spares must hold a whole
 // burst to spare it an allocation per run: 16,384 is the claim window of
 // a 64-slot pool (claimWindow). A burst that large needed the memory
-// anyway; the spares keep it, at most a few megabytes, for the next.
+// anyway; the spares keep it for the next: at most about 12 MB, a run
+// and a record in each list.
 const maxSpareRuns = 1 << 14
 
 // maxSpareArgs bounds the arguments' array an emptied run keeps.

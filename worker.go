@@ -54,7 +54,8 @@ type worker struct {
 // once, so the store does not count them as waiting, and a burst of runs
 // due together is in hand before its instant (a claim in the middle of
 // the burst takes w.mu from the tasks passing on their slots). At 256, a
-// pool of 64 holds up to 16,384 runs, about 600 bytes each; a smaller
+// pool of 64 holds up to 16,384 runs, about 900 bytes each (the run,
+// its record with the task's copy, its context): 14 MB; a smaller
 // pool holds as many (minClaimWindow), since a burst of no-op tasks goes
 // through ten slots as fast as through sixty-four. On a store
 // shared by several nodes (a StoreClock) the window is sharedClaimWindow:
