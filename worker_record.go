@@ -220,21 +220,24 @@ func (w *worker) record(u unrecorded) {
 // recorded reports the runs whose ends were written (errs[i] is us[i]'s
 // answer), and handles the store's errors: a write that may pass goes on
 // w.later, with backoff, so one failing write never holds up the runs
-// that end after it. The node forgets the batch's settled runs under one
-// hold of w.mu, so a burst of ends never queues on it behind the starts.
+// that end after it. The node forgets the batch's settled runs a slice at
+// a time under w.mu (holdBatch), not one hold per run, and not the whole
+// of a large batch at once: starts take w.mu too.
 func (w *worker) recorded(us []unrecorded, errs []error) {
 	for i, u := range us {
 		if errs[i] != nil && u.attempts > 0 && errors.Is(errs[i], ErrConflict) && w.wroteEarlier(u.run) {
 			errs[i] = nil // an earlier try reached the store; its answer was lost
 		}
 	}
-	w.mu.Lock()
-	for i, u := range us {
-		if err := errs[i]; err == nil || givenUp(u, err) {
-			w.forget(u.run, err == nil)
+	for from := 0; from < len(us); from += holdBatch {
+		w.mu.Lock()
+		for i := from; i < min(from+holdBatch, len(us)); i++ {
+			if err := errs[i]; err == nil || givenUp(us[i], err) {
+				w.forget(us[i].run, err == nil)
+			}
 		}
+		w.mu.Unlock()
 	}
-	w.mu.Unlock()
 	for i, u := range us {
 		r, err := u.run, errs[i]
 		switch {
