@@ -374,3 +374,42 @@ func TestSmallPoolClaimsABurstAhead(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestBacklogStaysInTheStore: runs already due while the pool is busy
+// are a backlog, not a burst approaching: the worker holds no more of
+// them than its slots' window and one claim, and leaves the rest pending
+// in the store for whichever node frees a slot first.
+func TestBacklogStaysInTheStore(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	e := setup(t, func(c *sundial.Config) { c.Executors = map[string]int{"default": 1} }, map[string]sundial.TaskFunc{
+		"block": func(ctx context.Context, r *sundial.Run) error {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		}})
+	defer close(release)
+	const jobs = 3000
+	for i := range jobs {
+		e.add(t, &sundial.Job{ID: fmt.Sprintf("due-%04d", i), Task: "block", Trigger: sundial.MustAt(t0, nil)})
+	}
+	select {
+	case <-started:
+	case <-time.After(wait):
+		t.Fatal("no task started")
+	}
+	e.clock.WaitForTimers(3, wait) // the loops asleep: no claim in flight
+	pending, err := e.store.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunPending}, Limit: jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held := jobs - len(pending); held > 256+1024 {
+		t.Fatalf("the worker holds %d of %d due runs behind one busy slot, want at most %d (its window and one claim)", held, jobs, 256+1024)
+	}
+}

@@ -54,18 +54,22 @@ type worker struct {
 // once, so the store does not count them as waiting, and a burst of runs
 // due together is in hand before its instant (a claim in the middle of
 // the burst takes w.mu from the tasks passing on their slots). At 256, a
-// pool of 64 holds up to 16,384 runs, about 900 bytes each (the run,
-// its record with the task's copy, its context): 14 MB; a smaller
-// pool holds as many (minClaimWindow), since a burst of no-op tasks goes
-// through ten slots as fast as through sixty-four. On a store
+// pool of 64 holds up to 16,384 runs. Alone on its store, a pool of any
+// size holds up to minClaimWindow runs not yet due (windowOf): a burst of
+// short tasks goes through ten slots as fast as through sixty-four, and
+// a hundred thousand one-off jobs due at one instant start in a tenth of
+// the time when all are in hand. Each held run is about 900 bytes (the
+// run, its record with the task's copy, its context): 110 MB at the
+// bound, held only while that many runs are due within a Lookahead. On a store
 // shared by several nodes (a StoreClock) the window is sharedClaimWindow:
 // a node that claimed a whole lookahead of the cluster's runs would leave
 // the others idle while it works through them, and, killed, would hold
 // them all until its heartbeat expired.
 const (
 	claimWindow       = 256
-	minClaimWindow    = 1 << 14
+	minClaimWindow    = 1 << 17
 	sharedClaimWindow = 2
+	maxClaim          = 1024 // runs per pool per claim: the store's lock is held briefly
 )
 
 // pool is an executor: a bound on the tasks running at once, and the
@@ -243,7 +247,7 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 	now := w.s.clock.Now()
 	horizon := now.Add(w.ahead)
 	looked := w.claiming(now, horizon)
-	free, asked := w.free()
+	free, asked := w.free(now)
 	if asked == 0 { // a slot freed wakes the loop to claim again
 		return false, nil
 	}
@@ -271,10 +275,10 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 // holdBatch bounds the claimed runs claim hands over per hold of w.mu.
 const holdBatch = 256
 
-// free returns the room in each pool's claim window, and its sum. The map
-// is the worker's, valid until the next call: only claim calls it, one
-// claim at a time.
-func (w *worker) free() (map[string]int, int) {
+// free returns the room in each pool's claim window as of now, at most
+// maxClaim each, and its sum. The map is the worker's, valid until the
+// next call: only claim calls it, one claim at a time.
+func (w *worker) free(now time.Time) (map[string]int, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.room == nil {
@@ -283,7 +287,7 @@ func (w *worker) free() (map[string]int, int) {
 	clear(w.room)
 	sum := 0
 	for name, p := range w.pools {
-		if n := w.windowOf(p) - p.claimed; n > 0 {
+		if n := min(w.windowOf(p, now)-p.claimed, maxClaim); n > 0 {
 			w.room[name] = n
 			sum += n
 		}
@@ -482,7 +486,7 @@ func (w *worker) freeSlots(ended []*activeRun) {
 			continue
 		}
 		p := a.pool
-		full = full || w.windowFull(p)
+		full = full || w.windowFull(p, now)
 		p.claimed--
 		saturated := p.busy >= p.size
 		if a.launched {
@@ -622,23 +626,34 @@ func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
 		return nil
 	}
 	a.passed = true
-	if w.windowFull(p) { // the loop may claim again
+	if w.windowFull(p, now) { // the loop may claim again
 		wake(w.s.wakeWorker)
 	}
 	p.claimed--
 	return start[0]
 }
 
-// windowFull reports whether a pool's claim window is full: the worker
-// claims no more runs for it until one ends. The caller holds w.mu.
-func (w *worker) windowFull(p *pool) bool { return p.claimed >= w.windowOf(p) }
+// windowFull reports whether a pool's claim window is just full, so that
+// one run's end makes room for the worker to claim again. Above it (a
+// backlog of due runs shrank the window) an end makes none. The caller
+// holds w.mu.
+func (w *worker) windowFull(p *pool, now time.Time) bool { return p.claimed == w.windowOf(p, now) }
 
-// windowOf is how many runs a pool may hold claimed; none once removed.
-func (w *worker) windowOf(p *pool) int {
+// windowOf is how many runs a pool may hold claimed as of now: w.window
+// per slot, none once removed. Alone on its store, while no run it holds
+// is due, a pool may hold minClaimWindow: runs due together are claimed
+// whole before their instant, but a backlog of due runs waiting for busy
+// slots stays in the store (claims take at most maxClaim at a time, so
+// one taken whole is at most that much more). The caller holds w.mu.
+func (w *worker) windowOf(p *pool, now time.Time) int {
+	n := p.size * w.window
 	if w.shared || p.size == 0 {
-		return p.size * w.window
+		return n
 	}
-	return max(p.size*w.window, minClaimWindow)
+	if a, ok := p.ready.peek(); ok && !a.run.Due.After(now) {
+		return n
+	}
+	return max(n, minClaimWindow)
 }
 
 // outcome classifies how a run ended. A run that never started (the
