@@ -57,7 +57,7 @@ type worker struct {
 // pool of 64 holds up to 16,384 runs. Alone on its store, a pool of any
 // size holds up to minClaimWindow runs not yet due (windowOf): a burst of
 // short tasks goes through ten slots as fast as through sixty-four, and
-// a hundred thousand one-off jobs due at one instant start in a tenth of
+// a hundred thousand one-off jobs due at one instant start in a fifth of
 // the time when all are in hand. Each held run is about 900 bytes (the
 // run, its record with the task's copy, its context): 110 MB at the
 // bound, held only while that many runs are due within a Lookahead. On a store
