@@ -26,11 +26,14 @@ type runArchive struct {
 	kept  int      // runs held
 }
 
-// doneRun is a finished run as the archive keeps it: what its indexes and
-// listings compare is here; the rest, ID and job ID first, is packed.
+// doneRun is a finished run as the archive keeps it: what its indexes,
+// listings and pruning compare is here; the rest, ID and job ID first, is
+// packed.
 type doneRun struct {
 	schedSec  int64
+	finSec    int64 // Finished, the instant (its zone is packed)
 	schedNsec int32
+	finNsec   int32
 	attempt   int32
 	gen       uint32 // bumped when the slot is freed
 	chunk     int32
@@ -190,8 +193,8 @@ func (m *MemoryStore) packRun(r *Run) int32 {
 	chunk, off, n := a.arena.put(p.b)
 	sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())
 	d := a.slot(s)
-	*d = doneRun{schedSec: sec, schedNsec: nsec, attempt: int32(r.Attempt), gen: d.gen, chunk: chunk, off: off, n: n,
-		state: r.State, manual: r.Manual, live: true}
+	*d = doneRun{schedSec: sec, schedNsec: nsec, finSec: r.Finished.Unix(), finNsec: int32(r.Finished.Nanosecond()),
+		attempt: int32(r.Attempt), gen: d.gen, chunk: chunk, off: off, n: n, state: r.State, manual: r.Manual, live: true}
 	job := m.hash.str(r.JobID)
 	never := func(int32) bool { return false } // the store checked that neither the ID nor the key is held
 	a.ids.set(a.ids.probe(uint32(m.hash.str(r.ID)), never), s)
@@ -244,6 +247,13 @@ func (m *MemoryStore) compactDone() {
 		}
 	}
 	a.arena = fresh
+}
+
+// finished returns when the archived run in slot s finished, without its
+// zone: for comparing, not for showing.
+func (a *runArchive) finished(s int32) time.Time {
+	d := a.slot(s)
+	return time.Unix(d.finSec, int64(d.finNsec))
 }
 
 // unpackRun rebuilds the finished run in slot s, a new *Run the caller

@@ -427,6 +427,39 @@ func TestMemoryStoreHistoryHoldsFewObjects(t *testing.T) {
 	runtime.KeepAlive(m)
 }
 
+// TestMemoryStorePruneUnpacksNoRun: pruning by age compares each
+// archived run's end where its slot keeps it, under the store's lock,
+// without unpacking the run: ten thousand runs kept cost no allocation
+// each, and the ones past the age go.
+func TestMemoryStorePruneUnpacksNoRun(t *testing.T) {
+	const runs = 10000
+	m := NewMemoryStore(MemoryConfig{MaxRuns: runs, MaxRunsPerJob: runs})
+	ctx := context.Background()
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range runs {
+		end := at.Add(time.Duration(i) * time.Second)
+		r := &Run{ID: fmt.Sprintf("r%06d", i), JobID: fmt.Sprintf("job-%d", i%10), Task: "t", Scheduled: end,
+			Attempt: 1, State: RunSucceeded, Node: "n", Started: end, Finished: end}
+		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keepAll := Retention{MaxAge: 24 * time.Hour}
+	now := at.Add(time.Hour)
+	if allocs := testing.AllocsPerRun(5, func() {
+		if n, err := m.PruneRuns(ctx, keepAll, now); n != 0 || err != nil {
+			t.Fatalf("PruneRuns kept none of %d runs within the age: %d, %v", runs, n, err)
+		}
+	}); allocs > 100 {
+		t.Errorf("PruneRuns over %d runs it keeps allocated %.0f times", runs, allocs)
+	}
+	// Runs finished at second 0 to 99 are older than an age of
+	// runs-100 seconds at the last run's end.
+	if n, err := m.PruneRuns(ctx, Retention{MaxAge: (runs - 100) * time.Second}, at.Add((runs-1)*time.Second)); n != 99 || err != nil {
+		t.Fatalf("PruneRuns = %d, %v; want the 99 runs that ended over the age ago", n, err)
+	}
+}
+
 // TestMemoryStoreRunPackRoundTrip: a finished run comes back from the
 // archive exactly as it went in, every field and time zone included, by ID
 // and in listings; its fire key still refuses a second run of the fire.

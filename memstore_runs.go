@@ -343,12 +343,12 @@ func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := 0
+	n, cutoff := 0, now.Add(-r.MaxAge)
 	for _, jr := range m.byJob {
 		h := jr.history
 		var drop []int32
 		for i, s := range h {
-			tooOld := r.MaxAge > 0 && m.unpackRun(s).Finished.Before(now.Add(-r.MaxAge))
+			tooOld := r.MaxAge > 0 && m.done.finished(s).Before(cutoff)
 			tooMany := r.KeepPerJob > 0 && i < len(h)-r.KeepPerJob
 			if tooOld || tooMany {
 				drop = append(drop, s)
