@@ -36,8 +36,7 @@ type doneRun struct {
 	finNsec   int32
 	attempt   int32
 	gen       uint32 // bumped when the slot is freed
-	chunk     int32
-	off, n    uint32
+	piece            // where the arena keeps the rest
 	state     RunState
 	manual    bool
 	live      bool
@@ -73,7 +72,7 @@ func (a *runArchive) slot(s int32) *doneRun { return a.slots.at(s) }
 
 func (a *runArchive) data(s int32) []byte {
 	d := a.slot(s)
-	return a.arena.get(d.chunk, d.off, d.n)
+	return a.arena.get(d.piece)
 }
 
 // ids returns the packed run's ID and job ID, which share the arena's
@@ -190,11 +189,11 @@ func (m *MemoryStore) packRun(r *Run) int32 {
 	m.scratch = p.b
 
 	s := a.slots.take()
-	chunk, off, n := a.arena.put(p.b)
+	at := a.arena.put(p.b)
 	sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())
 	d := a.slot(s)
 	*d = doneRun{schedSec: sec, schedNsec: nsec, finSec: r.Finished.Unix(), finNsec: int32(r.Finished.Nanosecond()),
-		attempt: int32(r.Attempt), gen: d.gen, chunk: chunk, off: off, n: n, state: r.State, manual: r.Manual, live: true}
+		attempt: int32(r.Attempt), gen: d.gen, piece: at, state: r.State, manual: r.Manual, live: true}
 	job := m.hash.str(r.JobID)
 	never := func(int32) bool { return false } // the store checked that neither the ID nor the key is held
 	a.ids.set(a.ids.probe(uint32(m.hash.str(r.ID)), never), s)
@@ -227,27 +226,16 @@ func (m *MemoryStore) evict(s int32) {
 	if len(jr.pending)+len(jr.running)+len(jr.history) == 0 {
 		delete(m.byJob, jr.jobID)
 	}
-	a.arena.free(d.chunk, d.n)
+	a.arena.free(d.piece)
 	*d = doneRun{gen: d.gen + 1}
 	a.slots.give(s)
 	a.kept--
 	if a.arena.wasteful() {
-		m.compactDone()
+		compactArena(&a.arena, &a.slots)
 	}
 }
 
-// compactDone copies the kept runs' data into a new arena, dropping the
-// space evicted runs left behind in chunks still partly in use.
-func (m *MemoryStore) compactDone() {
-	a := &m.done
-	var fresh arena
-	for s := range a.slots.len {
-		if d := a.slot(s); d.live {
-			d.chunk, d.off, d.n = fresh.put(a.arena.get(d.chunk, d.off, d.n))
-		}
-	}
-	a.arena = fresh
-}
+func (d *doneRun) held() (*piece, bool) { return &d.piece, d.live }
 
 // finished returns when the archived run in slot s finished, without its
 // zone: for comparing, not for showing.

@@ -371,19 +371,14 @@ func TestMemoryStoreRunsDoNotPinTheirJob(t *testing.T) {
 // for a compaction, so the arena does not grow and counts nothing dead.
 func TestArenaReusesFreedChunks(t *testing.T) {
 	var a arena
-	piece := make([]byte, 1<<10)
-	type at struct {
-		chunk  int32
-		off, n uint32
-	}
-	var held []at
+	data := make([]byte, 1<<10)
+	var held []piece
 	for round := range 20 {
 		for range 64 { // a chunk's worth a round
-			c, off, n := a.put(piece)
-			held = append(held, at{c, off, n})
+			held = append(held, a.put(data))
 		}
 		for len(held) > 128 { // keep two chunks' worth, free the oldest
-			a.free(held[0].chunk, held[0].n)
+			a.free(held[0])
 			held = held[1:]
 		}
 		if len(a.chunks) > 4 || a.dead > 64<<10 {

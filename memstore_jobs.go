@@ -40,8 +40,7 @@ type memJob struct {
 	nextNsec int32
 	dueIdx   int32 // index in the due heap, -1 when out
 	maxInst  int32 // MaxInstances
-	chunk    int32 // the arena chunk holding the packed job
-	off, n   uint32
+	piece          // where the arena keeps the packed job
 	nextLoc  uint16
 	hasNext  bool // false: the job will not fire again
 	paused   bool
@@ -194,8 +193,7 @@ func (t *jobTable) lookup(id string) int32 { return t.find(id).slot }
 // data.
 func (t *jobTable) insert(packed []byte, at place) int32 {
 	s := t.slots.take()
-	chunk, off, n := t.arena.put(packed)
-	*t.slot(s) = memJob{dueIdx: -1, chunk: chunk, off: off, n: n, live: true}
+	*t.slot(s) = memJob{dueIdx: -1, piece: t.arena.put(packed), live: true}
 	t.index.set(at, s)
 	return s
 }
@@ -213,11 +211,11 @@ func (t *jobTable) remove(at place) place {
 	if mj.hasExtra {
 		t.dropExtra(s)
 	}
-	t.arena.free(mj.chunk, mj.n)
+	t.arena.free(mj.piece)
 	*mj = memJob{dueIdx: -1}
 	t.slots.give(s)
 	if t.arena.wasteful() {
-		t.compact()
+		compactArena(&t.arena, &t.slots)
 	}
 	at.slot = -1 // the removed entry lies on the ID's probe, before its end
 	return at
@@ -275,7 +273,7 @@ func (t *jobTable) slot(s int32) *memJob { return t.slots.at(s) }
 // copies what it keeps.
 func (t *jobTable) data(s int32) []byte {
 	mj := t.slot(s)
-	return t.arena.get(mj.chunk, mj.off, mj.n)
+	return t.arena.get(mj.piece)
 }
 
 func (t *jobTable) idBytes(s int32) []byte {
@@ -316,16 +314,22 @@ func (t *jobTable) dropExtra(s int32) {
 	t.slot(s).hasExtra = false
 }
 
-// compact copies the live jobs' data into a new arena, dropping the space
-// removed and replaced jobs left behind.
-func (t *jobTable) compact() {
+func (mj *memJob) held() (*piece, bool) { return &mj.piece, mj.live }
+
+// compactArena copies the data of a table's live slots (the job table's,
+// the run archive's) into a new arena, dropping the space that removed
+// ones left behind in chunks still partly in use.
+func compactArena[T any, P interface {
+	*T
+	held() (*piece, bool) // where the slot's data is, and whether the slot is in use
+}](a *arena, sl *slots[T]) {
 	var fresh arena
-	for s := range t.slots.len {
-		if mj := t.slot(s); mj.live {
-			mj.chunk, mj.off, mj.n = fresh.put(t.arena.get(mj.chunk, mj.off, mj.n))
+	for s := range sl.len {
+		if p, live := P(sl.at(s)).held(); live {
+			*p = fresh.put(a.get(*p))
 		}
 	}
-	t.arena = fresh
+	*a = fresh
 }
 
 // arena keeps packed jobs and runs in chunks of chunkSize bytes; one
@@ -344,12 +348,19 @@ type arena struct {
 
 const chunkSize = 64 << 10
 
-func (a *arena) put(b []byte) (chunk int32, off, n uint32) {
+// piece is where the arena keeps one packed job or run: n bytes at off in
+// a chunk, or, with n = 0, a chunk of its own.
+type piece struct {
+	chunk  int32
+	off, n uint32
+}
+
+func (a *arena) put(b []byte) piece {
 	if len(b) > chunkSize {
 		c := a.chunk()
 		a.chunks[c] = append([]byte(nil), b...)
 		a.live += len(b)
-		return c, 0, 0
+		return piece{chunk: c}
 	}
 	if !a.hasCur || chunkSize-len(a.chunks[a.cur]) < len(b) {
 		c := a.chunk()
@@ -362,7 +373,7 @@ func (a *arena) put(b []byte) (chunk int32, off, n uint32) {
 	a.chunks[a.cur] = append(c, b...)
 	a.used[a.cur] += len(b)
 	a.live += len(b)
-	return int32(a.cur), uint32(len(c)), uint32(len(b))
+	return piece{int32(a.cur), uint32(len(c)), uint32(len(b))}
 }
 
 // chunk returns an empty chunk's number: a spare one, else a new one.
@@ -377,15 +388,16 @@ func (a *arena) chunk() int32 {
 	return int32(len(a.chunks) - 1)
 }
 
-func (a *arena) get(chunk int32, off, n uint32) []byte {
-	c := a.chunks[chunk]
-	if n == 0 {
+func (a *arena) get(p piece) []byte {
+	c := a.chunks[p.chunk]
+	if p.n == 0 {
 		return c[:len(c):len(c)]
 	}
-	return c[off : off+n : off+n]
+	return c[p.off : p.off+p.n : p.off+p.n]
 }
 
-func (a *arena) free(chunk int32, n uint32) {
+func (a *arena) free(p piece) {
+	chunk, n := p.chunk, p.n
 	if n == 0 { // a chunk of its own: give it back now
 		a.live -= len(a.chunks[chunk])
 		a.chunks[chunk] = nil
