@@ -31,7 +31,6 @@ type worker struct {
 	tasks   sync.WaitGroup
 	rec     recorder
 	later   []unrecorded   // runs whose recording failed, for the recorder to retry
-	window  int            // claimWindow or sharedClaimWindow
 	starts  []*activeRun   // launchDue's buffer (the loop's goroutine only)
 	room    map[string]int // free's answer, reused (one claim runs at a time)
 	lost    []time.Time    // the times of failed claims whose runs may be in the store (worker_adopt.go)
@@ -117,10 +116,10 @@ func (c *taskContext) Value(key any) any {
 }
 
 func newWorker(s *Scheduler) *worker {
-	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{}, window: claimWindow,
+	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{},
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	if _, shared := s.store.(StoreClock); shared {
-		w.window, w.shared, w.ahead = sharedClaimWindow, true, s.cfg.ClaimAhead
+		w.shared, w.ahead = true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
 	}
 	for pool, size := range s.cfg.Executors {
@@ -370,9 +369,7 @@ func (w *worker) startBacklog() int {
 	held, due := 0, false
 	for _, p := range w.pools {
 		held += p.ready.Len()
-		if a, ok := p.ready.peek(); ok && !a.run.Due.After(now) {
-			due = true
-		}
+		due = due || p.dueHeld(now)
 	}
 	if due {
 		n += held
@@ -639,21 +636,28 @@ func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
 // holds w.mu.
 func (w *worker) windowFull(p *pool, now time.Time) bool { return p.claimed == w.windowOf(p, now) }
 
-// windowOf is how many runs a pool may hold claimed as of now: w.window
-// per slot, none once removed. Alone on its store, while no run it holds
-// is due, a pool may hold minClaimWindow: runs due together are claimed
-// whole before their instant, but a backlog of due runs waiting for busy
-// slots stays in the store (claims take at most maxClaim at a time, so
-// one taken whole is at most that much more). The caller holds w.mu.
+// windowOf is how many runs a pool may hold claimed as of now:
+// claimWindow per slot (sharedClaimWindow on a shared store), none once
+// removed. Alone on its store, while no run it holds is due, a pool may
+// hold minClaimWindow: runs due together are claimed whole before their
+// instant, but a backlog of due runs waiting for busy slots stays in the
+// store (claims take at most maxClaim at a time, so one taken whole is at
+// most that much more). The caller holds w.mu.
 func (w *worker) windowOf(p *pool, now time.Time) int {
-	n := p.size * w.window
-	if w.shared || p.size == 0 {
-		return n
+	switch {
+	case w.shared:
+		return p.size * sharedClaimWindow
+	case p.size == 0 || p.dueHeld(now):
+		return p.size * claimWindow
 	}
-	if a, ok := p.ready.peek(); ok && !a.run.Due.After(now) {
-		return n
-	}
-	return max(n, minClaimWindow)
+	return max(p.size*claimWindow, minClaimWindow)
+}
+
+// dueHeld reports whether a run the pool holds is due, waiting for a
+// launch or a slot; the caller holds w.mu.
+func (p *pool) dueHeld(now time.Time) bool {
+	a, ok := p.ready.peek()
+	return ok && !a.run.Due.After(now)
 }
 
 // outcome classifies how a run ended. A run that never started (the
