@@ -18,15 +18,12 @@ import (
 // with many jobs grows without limit while staying under MaxRuns.
 func TestMemoryStoreHistoryStaysBounded(t *testing.T) {
 	m := NewMemoryStore(MemoryConfig{MaxRunsPerJob: 2, MaxRuns: 1000000})
-	ctx := context.Background()
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10000 {
 		at := base.Add(time.Duration(i) * time.Second)
 		r := &Run{ID: fmt.Sprintf("r%05d", i), JobID: fmt.Sprintf("job-%d", i%10), Scheduled: at, Attempt: 1,
 			State: RunSucceeded, Finished: at}
-		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
-			t.Fatal(err)
-		}
+		addRun(t, m, r)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -319,14 +316,11 @@ func TestMemoryStoreCommitNoticesBatched(t *testing.T) {
 // the store without limit.
 func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
 	m := NewMemoryStore(MemoryConfig{MaxRuns: 10})
-	ctx := context.Background()
 	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1000 {
 		r := &Run{ID: fmt.Sprintf("r%04d", i), JobID: fmt.Sprintf("once-%04d", i), Scheduled: at, Attempt: 1,
 			State: RunSucceeded, Finished: at}
-		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
-			t.Fatal(err)
-		}
+		addRun(t, m, r)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -342,23 +336,15 @@ func TestMemoryStoreForgetsJobsWithoutRuns(t *testing.T) {
 // job's arguments and metadata per run.
 func TestMemoryStoreRunsDoNotPinTheirJob(t *testing.T) {
 	m := NewMemoryStore(MemoryConfig{})
-	ctx := context.Background()
 	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	heap := func() uint64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
+	heap := func() uint64 { return heapAfterGC().HeapAlloc }
 	before := heap()
 	for i := range 8 {
 		packed := strings.Repeat("x", 4<<20) + fmt.Sprintf("job-%d task executor", i) // 4 MiB, like a job with large metadata
 		id, task, executor := packed[4<<20:4<<20+5], packed[4<<20+6:4<<20+10], packed[4<<20+11:]
 		r := &Run{ID: fmt.Sprintf("r%d", i), JobID: id, Task: task, Executor: executor, Scheduled: at, Attempt: 1,
 			State: RunSucceeded, Finished: at}
-		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
-			t.Fatal(err)
-		}
+		addRun(t, m, r)
 	}
 	if grew := int64(heap()) - int64(before); grew > 4<<20 {
 		t.Errorf("8 runs of 8 jobs keep %d KiB: they pin the strings they were built from", grew>>10)
@@ -396,21 +382,13 @@ func TestArenaReusesFreedChunks(t *testing.T) {
 // collection while runs were due).
 func TestMemoryStoreHistoryHoldsFewObjects(t *testing.T) {
 	m := NewMemoryStore(MemoryConfig{MaxRuns: 20000})
-	ctx := context.Background()
 	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	objects := func() uint64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapObjects
-	}
+	objects := func() uint64 { return heapAfterGC().HeapObjects }
 	add := func(from, to int) {
 		for i := from; i < to; i++ {
 			r := &Run{ID: fmt.Sprintf("r%06d", i), JobID: fmt.Sprintf("job-%d", i%100), Task: "t", Scheduled: at.Add(time.Duration(i) * time.Second),
 				Attempt: 1, State: RunSucceeded, Node: "n", Started: at, Finished: at, Error: "boom"}
-			if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
-				t.Fatal(err)
-			}
+			addRun(t, m, r)
 		}
 	}
 	add(0, 1000) // the 100 jobs' entries and the tables' first growth
@@ -435,9 +413,7 @@ func TestMemoryStorePruneUnpacksNoRun(t *testing.T) {
 		end := at.Add(time.Duration(i) * time.Second)
 		r := &Run{ID: fmt.Sprintf("r%06d", i), JobID: fmt.Sprintf("job-%d", i%10), Task: "t", Scheduled: end,
 			Attempt: 1, State: RunSucceeded, Node: "n", Started: end, Finished: end}
-		if _, err := m.AddRuns(ctx, []*Run{r}); err != nil {
-			t.Fatal(err)
-		}
+		addRun(t, m, r)
 	}
 	keepAll := Retention{MaxAge: 24 * time.Hour}
 	now := at.Add(time.Hour)
@@ -567,4 +543,20 @@ func TestMemoryStoreReusesOnlyReleasedClaims(t *testing.T) {
 	if &third[0] == &kept[0] || kept[0].Job.ID != "j1" || third[0].Job.ID != "j2" {
 		t.Errorf("a kept claim was written over: kept %s, then %s", kept[0].Job.ID, third[0].Job.ID)
 	}
+}
+
+// addRun inserts one run, failing the test if the store refuses it.
+func addRun(t *testing.T, m *MemoryStore, r *Run) {
+	t.Helper()
+	if _, err := m.AddRuns(context.Background(), []*Run{r}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// heapAfterGC collects, then reads the heap's statistics.
+func heapAfterGC() runtime.MemStats {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms
 }
