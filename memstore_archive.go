@@ -346,10 +346,11 @@ func (m *MemoryStore) copyOut(r *Run) *Run {
 // maxSpareRuns bounds the run records, and the runs taken back from a
 // worker, that the store keeps for reuse. Runs due at one instant are
 // created, claimed and finished together, so the spares must hold a whole
-// burst to spare it an allocation per run: 16,384 is the claim window of
-// a 64-slot pool (claimWindow). A burst that large needed the memory
-// anyway; the spares keep it for the next: at most about 12 MB, a run
-// and a record in each list.
+// burst to spare it an allocation per run: 16,384 holds the burst of a
+// 64-slot pool's slot window (claimWindow); a larger one, claimed whole
+// alone on its store (minClaimWindow), allocates the rest. A burst that
+// large needed the memory anyway; the spares keep it for the next: at
+// most about 12 MB, a run and a record in each list.
 const maxSpareRuns = 1 << 14
 
 // maxSpareArgs bounds the arguments' array an emptied run keeps.

@@ -81,8 +81,9 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 // releaseDue takes back the jobs of a claim whose round is over, and its
 // array, for the next claims to unpack and append into: a Scheduler's
 // schedule round, which keeps nothing of them, hands them back; every
-// fire would allocate a job otherwise. The runs decided from a job share none of its memory that
-// unpacking writes: a job's strings and arguments are new at each unpack.
+// fire would allocate a job otherwise. The runs decided from a job share
+// none of its memory that unpacking writes: a job's strings and arguments
+// are new at each unpack.
 func (m *MemoryStore) releaseDue(due []DueJob) {
 	m.mu.Lock()
 	for _, d := range due {
