@@ -1,58 +1,97 @@
 package sundial
 
-import "container/heap"
-
 // timeHeap is a min-heap of items ordered by less (by a time, for every
 // use here), each item knowing its index so it can be removed or fixed in
 // O(log n).
+//
+// It sifts items itself rather than through container/heap, whose
+// interface boxes every item pushed or popped: an int32 slot of 256 or
+// more is then an allocation, two per fire of the due heap.
 type timeHeap[T any] struct {
 	items []T
 	less  func(a, b T) bool
 	index func(T) *int32
 }
 
-func (h *timeHeap[T]) Len() int           { return len(h.items) }
-func (h *timeHeap[T]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
-func (h *timeHeap[T]) Swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	*h.index(h.items[i]) = int32(i)
-	*h.index(h.items[j]) = int32(j)
-}
+// Len returns how many items the heap holds.
+func (h *timeHeap[T]) Len() int { return len(h.items) }
 
-// Push is for container/heap; use add.
-func (h *timeHeap[T]) Push(x any) {
-	*h.index(x.(T)) = int32(len(h.items))
-	h.items = append(h.items, x.(T))
+// add pushes x.
+func (h *timeHeap[T]) add(x T) {
+	h.items = append(h.items, x)
+	h.up(len(h.items) - 1)
 }
-
-// Pop is for container/heap; use remove.
-func (h *timeHeap[T]) Pop() any {
-	n := len(h.items) - 1
-	x := h.items[n]
-	var zero T
-	h.items[n] = zero
-	h.items = h.items[:n]
-	*h.index(x) = -1
-	return x
-}
-
-func (h *timeHeap[T]) add(x T) { heap.Push(h, x) }
 
 // remove takes x out if it is in the heap.
 func (h *timeHeap[T]) remove(x T) {
-	if i := *h.index(x); i >= 0 {
-		heap.Remove(h, int(i))
+	i := *h.index(x)
+	if i < 0 {
+		return
+	}
+	last := len(h.items) - 1
+	if int(i) != last {
+		h.swap(int(i), last)
+	}
+	h.items[last] = *new(T)
+	h.items = h.items[:last]
+	*h.index(x) = -1
+	if int(i) != last && !h.down(int(i)) {
+		h.up(int(i))
 	}
 }
 
 // peek returns the smallest item.
 func (h *timeHeap[T]) peek() (T, bool) {
 	if len(h.items) == 0 {
-		var zero T
-		return zero, false
+		return *new(T), false
 	}
 	return h.items[0], true
 }
 
-// pop removes and returns the smallest item.
-func (h *timeHeap[T]) pop() T { return heap.Pop(h).(T) }
+// pop removes and returns the smallest item; the heap must not be empty.
+func (h *timeHeap[T]) pop() T {
+	x := h.items[0]
+	h.remove(x)
+	return x
+}
+
+func (h *timeHeap[T]) swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	*h.index(h.items[i]) = int32(i)
+	*h.index(h.items[j]) = int32(j)
+}
+
+// up moves the item at i towards the root until its parent is not after
+// it.
+func (h *timeHeap[T]) up(i int) {
+	*h.index(h.items[i]) = int32(i)
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(h.items[i], h.items[p]) {
+			break
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+// down moves the item at i towards the leaves until no child is before
+// it, and reports whether it moved.
+func (h *timeHeap[T]) down(i0 int) bool {
+	i, n := i0, len(h.items)
+	for {
+		c := 2*i + 1
+		if c >= n || c < 0 {
+			break
+		}
+		if r := c + 1; r < n && h.less(h.items[r], h.items[c]) {
+			c = r
+		}
+		if !h.less(h.items[c], h.items[i]) {
+			break
+		}
+		h.swap(i, c)
+		i = c
+	}
+	return i > i0
+}
