@@ -274,16 +274,23 @@ func (j *Job) JitterBound() time.Duration {
 
 // Clone returns a deep copy of j (the trigger is immutable and shared).
 func (j *Job) Clone() *Job {
-	c := *j
-	c.Args = append(json.RawMessage(nil), j.Args...)
-	c.Tags = append([]string(nil), j.Tags...)
-	if j.Metadata != nil {
-		c.Metadata = make(map[string]string, len(j.Metadata))
-		for k, v := range j.Metadata {
+	c := new(Job)
+	j.copyTo(c)
+	return c
+}
+
+// copyTo makes *c a deep copy of j; c may be j.
+func (j *Job) copyTo(c *Job) {
+	args, tags, md := j.Args, j.Tags, j.Metadata
+	*c = *j
+	c.Args = append(json.RawMessage(nil), args...)
+	c.Tags = append([]string(nil), tags...)
+	if md != nil {
+		c.Metadata = make(map[string]string, len(md))
+		for k, v := range md {
 			c.Metadata[k] = v
 		}
 	}
-	return &c
 }
 
 func enumName(names []string, i int) string {

@@ -17,37 +17,43 @@ type AddOptions struct {
 }
 
 // AddJob validates job, computes its first fire (unless job.NextFire is
-// set) and stores it. It fails with a *FieldError for a bad job or an
-// unregistered task ("task"), args the task cannot decode ("args"), and
-// ErrConflict when the ID exists and the policy refuses. Nothing is stored
-// on error.
-func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (*Job, error) {
+// set) and stores it. It returns the job as stored: with its name, anchor,
+// first fire, version and times filled in, or, under
+// ConflictKeepExisting, the job that was there. It returns a value, not a
+// pointer, so that a service registering a million jobs allocates nothing
+// per job but what the store keeps. It fails with a *FieldError for a bad
+// job or an unregistered task ("task"), args the task cannot decode
+// ("args"), and ErrConflict when the ID exists and the policy refuses.
+// Nothing is stored on error.
+func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (Job, error) {
 	policy := ConflictError
 	if opts != nil {
 		policy = opts.OnConflict
 	}
 	if policy > ConflictError {
-		return nil, invalid("conflict", "unknown policy %d", policy)
+		return Job{}, invalid("conflict", "unknown policy %d", policy)
 	}
 	now := s.clock.Now()
-	j, err := s.prepare(job, now)
-	if err != nil {
-		return nil, err
+	var j Job
+	if err := s.prepare(job, now, &j); err != nil {
+		return Job{}, err
 	}
 	if policy == ConflictReplace && job.NextFire.IsZero() {
-		s.keepSchedule(ctx, j, job.Trigger)
+		s.keepSchedule(ctx, &j, job.Trigger)
 	}
-	var stored *Job
-	if s.mem != nil { // j is ours to hand over
-		stored, err = s.mem.addOwnedJob(ctx, j, policy, now)
+	if s.mem != nil { // it copies what it keeps, so j stays ours
+		if err := s.mem.addOwnedJob(ctx, &j, policy, now); err != nil {
+			return Job{}, err
+		}
 	} else {
-		stored, err = s.store.AddJob(ctx, j, policy, now)
+		stored, err := s.store.AddJob(ctx, j.Clone(), policy, now)
+		if err != nil {
+			return Job{}, err
+		}
+		j = *stored
 	}
-	if err != nil {
-		return nil, err
-	}
-	s.jobStored(stored)
-	return stored, nil
+	s.jobStored(&j)
+	return j, nil
 }
 
 // jobStored reports a job AddJob or AddJobs stored: added, or modified
@@ -62,26 +68,27 @@ func (s *Scheduler) jobStored(j *Job) {
 	}
 }
 
-// prepare checks a job against the registered tasks and fills in what the
-// caller may leave out, as of now: the name, the anchor of an unanchored
-// interval and the first fire.
-func (s *Scheduler) prepare(job *Job, now time.Time) (*Job, error) {
+// prepare checks a job against the registered tasks and makes *j a copy
+// of it with what the caller may leave out filled in, as of now: the
+// name, the anchor of an unanchored interval and the first fire. j may be
+// job.
+func (s *Scheduler) prepare(job *Job, now time.Time, j *Job) error {
 	if err := job.Validate(); err != nil { // a nil job too
-		return nil, err
+		return err
 	}
 	t, ok := s.taskNamed(job.Task)
 	if !ok {
-		return nil, invalid("task", "%q is not registered (register it with Handle or HandleFunc first)", job.Task)
+		return invalid("task", "%q is not registered (register it with Handle or HandleFunc first)", job.Task)
 	}
 	if t.checkArgs != nil {
 		if err := t.checkArgs(job.Args); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if !s.worker.hasPool(job.executor()) {
-		return nil, invalid("executor", "no pool named %q (configure it in Config.Executors or add it with AddExecutor)", job.Executor)
+		return invalid("executor", "no pool named %q (configure it in Config.Executors or add it with AddExecutor)", job.Executor)
 	}
-	j := job.Clone()
+	job.copyTo(j)
 	if j.Name == "" {
 		j.Name = j.ID
 	}
@@ -91,11 +98,11 @@ func (s *Scheduler) prepare(job *Job, now time.Time) (*Job, error) {
 	if j.NextFire.IsZero() {
 		next, err := firstFire(j, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		j.NextFire = next
 	}
-	return j, nil
+	return nil
 }
 
 // keepSchedule lets a job re-declared on start-up (replace, no NextFire)
@@ -187,25 +194,25 @@ type JobOptions struct {
 // qualified name. opts may be nil. It fails with a *FieldError when fn is an
 // anonymous function and opts gives no ID, when args do not marshal, or
 // when the job is invalid.
-func (s *Scheduler) Schedule(ctx context.Context, fn TaskFunc, trigger Trigger, opts *JobOptions) (*Job, error) {
+func (s *Scheduler) Schedule(ctx context.Context, fn TaskFunc, trigger Trigger, opts *JobOptions) (Job, error) {
 	if opts == nil {
 		opts = &JobOptions{}
 	}
 	if fn == nil {
-		return nil, invalid("task", "nil function")
+		return Job{}, invalid("task", "nil function")
 	}
 	id := opts.ID
 	if id == "" {
 		if id = funcName(fn); id == "" {
-			return nil, invalid("id", "an anonymous function needs an explicit ID in JobOptions")
+			return Job{}, invalid("id", "an anonymous function needs an explicit ID in JobOptions")
 		}
 	}
 	job, err := opts.job(id, trigger)
 	if err != nil {
-		return nil, err
+		return Job{}, err
 	}
 	if err := s.Handle(id, fn); err != nil && !errors.Is(err, ErrConflict) {
-		return nil, err
+		return Job{}, err
 	}
 	return s.AddJob(ctx, job, &AddOptions{OnConflict: opts.OnConflict})
 }
@@ -257,7 +264,7 @@ func (s *Scheduler) UpdateJob(ctx context.Context, id string, change func(*Job) 
 			j.NextFire = time.Time{}
 		}
 		now := s.clock.Now()
-		if j, err = s.prepare(j, now); err != nil {
+		if err := s.prepare(j, now, j); err != nil {
 			return nil, err
 		}
 		j.Version = old.Version

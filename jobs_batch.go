@@ -38,12 +38,13 @@ func (s *Scheduler) AddJobs(ctx context.Context, jobs []*Job, opts *AddOptions) 
 	if policy > ConflictError {
 		return nil, invalid("conflict", "unknown policy %d", policy)
 	}
+	slab := make([]Job, len(jobs)) // one allocation for the batch's copies
 	prepared := make([]*Job, len(jobs))
 	seen := make(map[string]int, len(jobs))
 	now := s.clock.Now()
 	for i, job := range jobs {
-		j, err := s.prepare(job, now)
-		if err != nil {
+		j := &slab[i]
+		if err := s.prepare(job, now, j); err != nil {
 			return nil, indexField(i, err)
 		}
 		if k, dup := seen[j.ID]; dup {

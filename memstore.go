@@ -188,39 +188,40 @@ func (m *MemoryStore) AddJob(ctx context.Context, job *Job, policy ConflictPolic
 	if err := checkJob(ctx, job); err != nil {
 		return nil, err
 	}
-	j := *job
-	stored, err := m.addJob(&j, policy, now)
-	if stored == &j {
-		stored = j.Clone() // the store keeps none of j; the copy is the caller's
+	j := job.Clone() // the store keeps none of j; the copy is the caller's
+	if err := m.addJob(j, policy, now); err != nil {
+		return nil, err
 	}
-	return stored, err
+	return j, nil
 }
 
-// addOwnedJob is AddJob for a job the caller hands over, already
-// validated: the store stamps it in place and returns it, sparing a copy
-// per registration (the Scheduler's own copy of the user's job).
-func (m *MemoryStore) addOwnedJob(ctx context.Context, job *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
+// addOwnedJob is AddJob for a job the caller validated: the store stamps
+// *job in place, keeping none of it, which spares the Scheduler's AddJob
+// a copy per registration.
+func (m *MemoryStore) addOwnedJob(ctx context.Context, job *Job, policy ConflictPolicy, now time.Time) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	return m.addJob(job, policy, now)
 }
 
 // addJob stores j, setting its Created, Updated, Version and kept
-// NextFire, and returns j, or the existing job under ConflictKeepExisting.
-func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) (*Job, error) {
+// NextFire, or, under ConflictKeepExisting when the ID exists, makes *j
+// the stored job.
+func (m *MemoryStore) addJob(j *Job, policy ConflictPolicy, now time.Time) error {
 	m.mu.Lock()
 	at := m.jobs.find(j.ID)
 	if at.slot >= 0 && policy != ConflictReplace {
 		defer m.mu.Unlock()
 		if policy == ConflictError {
-			return nil, &conflictError{"job " + j.ID + " already exists"}
+			return &conflictError{"job " + j.ID + " already exists"}
 		}
-		return m.unpack(at.slot), nil
+		*j = *m.unpack(at.slot)
+		return nil
 	}
 	m.putNewJob(j, now, at)
 	m.unlock([]Notice{{Kind: NoticeJobsChanged, JobID: j.ID, NextFire: j.NextFire}})
-	return j, nil
+	return nil
 }
 
 // putNewJob stores j, replacing a job with its ID (whose creation time

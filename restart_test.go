@@ -17,7 +17,7 @@ func TestRestartKeepsSchedule(t *testing.T) {
 	ctx := context.Background()
 	store := sundial.NewMemoryStore(sundial.MemoryConfig{})
 	clock := sundialtest.NewClock(t0)
-	declare := func() (*sundial.Scheduler, *sundial.Job) {
+	declare := func() (*sundial.Scheduler, sundial.Job) {
 		s, err := sundial.New(sundial.Config{Store: store, Clock: clock, NodeID: "n1"})
 		if err != nil {
 			t.Fatal(err)

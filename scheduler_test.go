@@ -55,7 +55,7 @@ func setup(t *testing.T, edit func(*sundial.Config), tasks map[string]sundial.Ta
 	return e
 }
 
-func (e *env) add(t *testing.T, j *sundial.Job) *sundial.Job {
+func (e *env) add(t *testing.T, j *sundial.Job) sundial.Job {
 	t.Helper()
 	out, err := e.s.AddJob(context.Background(), j, nil)
 	if err != nil {

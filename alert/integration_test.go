@@ -29,7 +29,7 @@ func newScheduler(t *testing.T, clock *sundialtest.Clock) *sundial.Scheduler {
 }
 
 // addJob adds j, with a trigger a day away unless it has one.
-func addJob(t *testing.T, s *sundial.Scheduler, j *sundial.Job) *sundial.Job {
+func addJob(t *testing.T, s *sundial.Scheduler, j *sundial.Job) sundial.Job {
 	t.Helper()
 	if j.Trigger == nil {
 		j.Trigger = sundial.MustAt(start.Add(24*time.Hour), nil)
