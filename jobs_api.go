@@ -33,6 +33,10 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (Job
 	if policy > ConflictError {
 		return Job{}, invalid("conflict", "unknown policy %d", policy)
 	}
+	var hash uint64
+	if s.mem != nil && job != nil {
+		hash = s.mem.warmJob(job.ID) // while prepare works
+	}
 	now := s.clock.Now()
 	var j Job
 	if err := s.prepare(job, now, &j); err != nil {
@@ -42,7 +46,7 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (Job
 		s.keepSchedule(ctx, &j, job.Trigger)
 	}
 	if s.mem != nil { // it copies what it keeps, so j stays ours
-		if err := s.mem.addOwnedJob(ctx, &j, policy, now); err != nil {
+		if err := s.mem.addOwnedJob(ctx, &j, policy, now, hash); err != nil {
 			return Job{}, err
 		}
 	} else {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -559,4 +560,52 @@ func heapAfterGC() runtime.MemStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms
+}
+
+// TestWarmJobReadsTheLiveIndex: the entries warmJob prefetches from,
+// without the store's lock, are the index's own after every rehash and
+// after RemoveAllJobs, and it hashes IDs as the index does. Schedulers
+// adding jobs from several goroutines (warming while another rehashes)
+// run clean under the race detector.
+func TestWarmJobReadsTheLiveIndex(t *testing.T) {
+	m := NewMemoryStore(MemoryConfig{})
+	live := func(when string) {
+		t.Helper()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if e := *m.warmIdx.Load(); &e[0] != &m.jobs.index.entries[0] || len(e) != len(m.jobs.index.entries) {
+			t.Fatalf("%s: warmJob reads %d entries, not the index's %d", when, len(e), len(m.jobs.index.entries))
+		}
+	}
+	live("new")
+	s, err := New(Config{Store: m, NodeID: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle("t", func(context.Context, *Run) error { return nil })
+	ctx := context.Background()
+	trig := MustEvery(time.Hour, nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				if _, err := s.AddJob(ctx, &Job{ID: fmt.Sprintf("g%d-%03d", g, i), Task: "t", Trigger: trig}, nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	live("after 2,000 jobs")
+	if n := len(m.jobs.index.entries); n < 2048 {
+		t.Fatalf("the index has %d entries; the test wants it rehashed past its first sizes", n)
+	}
+	if h := m.warmJob("g1-007"); h != m.hash.str("g1-007") {
+		t.Fatalf("warmJob's hash %x is not the index's %x", h, m.hash.str("g1-007"))
+	}
+	if _, err := m.RemoveAllJobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	live("after RemoveAllJobs")
 }

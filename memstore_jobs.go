@@ -3,6 +3,7 @@ package sundial
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,13 +84,15 @@ func (h *idHash) bytes(b []byte) uint64 {
 	return maphash.Bytes(h.seed, b)
 }
 
-// init makes the table ready, and empty, hashing IDs with h.
-func (t *jobTable) init(h *idHash) {
+// init makes the table ready, and empty, hashing IDs with h and
+// publishing the index's entries to warm.
+func (t *jobTable) init(h *idHash, warm *atomic.Pointer[[]uint64]) {
 	*t = jobTable{
-		index:  idIndex{entries: make([]uint64, minIndex)},
+		index:  idIndex{entries: make([]uint64, minIndex), published: warm},
 		extras: map[int32]*memExtra{},
 		hash:   h,
 	}
+	t.index.publish()
 }
 
 // idIndex finds a job's slot by its ID: an open-addressing table whose
@@ -97,9 +100,18 @@ func (t *jobTable) init(h *idHash) {
 // linearly from the hash. It holds no pointers, and one probe both looks
 // an ID up and finds the entry a new ID takes (a map would take two).
 type idIndex struct {
-	entries []uint64 // a power of two long; at most 3/4 used or removed
-	used    int
-	removed int
+	entries   []uint64 // a power of two long; at most 3/4 used or removed
+	used      int
+	removed   int
+	published *atomic.Pointer[[]uint64] // when set, holds entries for readers without the lock
+}
+
+// publish stores the current entries where published points.
+func (x *idIndex) publish() {
+	if x.published != nil {
+		e := x.entries
+		x.published.Store(&e)
+	}
 }
 
 const (
@@ -115,8 +127,11 @@ type place struct {
 }
 
 // find looks an ID up.
-func (t *jobTable) find(id string) place {
-	return t.index.probe(uint32(t.hash.str(id)), func(s int32) bool { return string(t.idBytes(s)) == id })
+func (t *jobTable) find(id string) place { return t.findHashed(id, t.hash.str(id)) }
+
+// findHashed looks up an ID whose hash is h.
+func (t *jobTable) findHashed(id string, h uint64) place {
+	return t.index.probe(uint32(h), func(s int32) bool { return string(t.idBytes(s)) == id })
 }
 
 // probe looks for the entry with the tag whose slot is accepts, probing
@@ -183,6 +198,7 @@ func (x *idIndex) rehash() {
 		}
 		x.entries[i] = e
 	}
+	x.publish()
 }
 
 // lookup returns the slot of the job with the ID, or -1.
