@@ -1,5 +1,7 @@
 package sundial
 
+import "slices"
+
 // timeHeap is a min-heap of items ordered by less (by a time, for every
 // use here), each item knowing its index so it can be removed or fixed in
 // O(log n).
@@ -18,6 +20,12 @@ func (h *timeHeap[T]) Len() int { return len(h.items) }
 
 // add pushes x.
 func (h *timeHeap[T]) add(x T) {
+	if n := len(h.items); n == cap(h.items) && n >= 256 {
+		// Double, where append would grow a large slice by a quarter: a
+		// million jobs registered would copy the heap some 60 times,
+		// five times its size in all, each copy into fresh pages.
+		h.items = slices.Grow(h.items, n)
+	}
 	h.items = append(h.items, x)
 	h.up(len(h.items) - 1)
 }

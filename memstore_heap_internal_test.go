@@ -61,8 +61,17 @@ func TestTimeHeapOrdersAndIndexes(t *testing.T) {
 		}
 		check(step)
 	}
-	for h.Len() > 0 {
-		h.pop()
+	for range 5000 { // past the size where add doubles the array
+		x := &heapItem{v: rng.IntN(1 << 20), idx: -1}
+		h.add(x)
+		in = append(in, x)
+	}
+	check(-1)
+	slices.SortFunc(in, func(a, b *heapItem) int { return a.v - b.v })
+	for i := range in {
+		if x := h.pop(); x.v != in[i].v {
+			t.Fatalf("pop %d: %d, want %d", i, x.v, in[i].v)
+		}
 	}
 	if _, ok := h.peek(); ok {
 		t.Fatal("peek on an empty heap reports an item")
