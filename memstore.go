@@ -328,7 +328,7 @@ func sameTrigger(a, b Trigger) bool {
 // schedule puts an unclaimed job in the due heap if it can fire.
 func (m *MemoryStore) schedule(s int32) {
 	mj := m.jobs.slot(s)
-	if !m.isClaimed(s) && !mj.paused && mj.hasNext && mj.dueIdx < 0 {
+	if !m.isClaimed(s) && !mj.paused() && mj.hasNext() && mj.dueIdx < 0 {
 		m.due.add(s)
 	}
 }
@@ -394,7 +394,7 @@ func (m *MemoryStore) ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
 	}
 	ids := make([]idSlot, 0, m.jobs.count())
 	for s := range m.jobs.slots.len {
-		if !m.jobs.slot(s).live {
+		if !m.jobs.slot(s).live() {
 			continue
 		}
 		if id := m.jobs.idBytes(s); string(id) > f.After {

@@ -1,17 +1,20 @@
 package sundial
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
+	"unsafe"
 )
 
 // TestMemoryStoreHistoryStaysBounded: runs dropped by the per-job bound must
@@ -374,6 +377,43 @@ func TestArenaReusesFreedChunks(t *testing.T) {
 	}
 	if a.live != 128<<10 {
 		t.Errorf("live = %d, want %d", a.live, 128<<10)
+	}
+}
+
+// TestArenaPiecesAtTheChunkSize: a piece's offset and length are 16
+// bits, so pieces of a chunk's size or more get a chunk of their own, and
+// every size around the bound, at every offset, reads back whole.
+func TestArenaPiecesAtTheChunkSize(t *testing.T) {
+	var a arena
+	type put struct {
+		p    piece
+		data []byte
+	}
+	var all []put
+	for i, n := range []int{1, chunkSize - 1, 1, chunkSize, 2, chunkSize + 1, chunkSize - 2, 3, 1000, chunkSize - 1000} {
+		data := make([]byte, n)
+		for k := range data {
+			data[k] = byte(i + k)
+		}
+		p := a.put(data)
+		if n >= chunkSize && p.n != 0 {
+			t.Fatalf("a piece of %d bytes shares a chunk (n = %d)", n, p.n)
+		}
+		all = append(all, put{p, data})
+	}
+	for i, x := range all {
+		if got := a.get(x.p); !bytes.Equal(got, x.data) {
+			t.Fatalf("piece %d (%d bytes at %d): read back %d bytes, not what was put", i, len(x.data), x.p.off, len(got))
+		}
+	}
+	for _, x := range all {
+		a.free(x.p)
+	}
+	if a.live != 0 || slices.ContainsFunc(a.used, func(n int) bool { return n != 0 }) {
+		t.Fatalf("every piece freed, yet live = %d and chunks hold %v bytes", a.live, a.used)
+	}
+	if n := unsafe.Sizeof(memJob{}); n != 32 {
+		t.Errorf("a job's slot is %d bytes, want 32", n)
 	}
 }
 

@@ -35,7 +35,8 @@ const maxSpare = 4096
 
 // memJob is a job as the memory store keeps it. The fields its indexes
 // read on every pass (next fire, paused, max instances) are fields; the
-// rest, ID included, is packed into bytes in the table's arena.
+// rest, ID included, is packed into bytes in the table's arena. It is 32
+// bytes, a million of them 32 MB.
 type memJob struct {
 	nextSec  int64 // NextFire, when hasNext
 	nextNsec int32
@@ -43,10 +44,31 @@ type memJob struct {
 	maxInst  int32 // MaxInstances
 	piece          // where the arena keeps the packed job
 	nextLoc  uint16
-	hasNext  bool // false: the job will not fire again
-	paused   bool
-	hasExtra bool // extras holds this slot
-	live     bool // false: a free slot
+	flags    jobFlags
+}
+
+// jobFlags are a memJob's booleans, one bit each.
+type jobFlags uint8
+
+const (
+	jobHasNext  jobFlags = 1 << iota // false: the job will not fire again
+	jobPaused                        // Paused
+	jobHasExtra                      // extras holds this slot
+	jobLive                          // false: a free slot
+)
+
+func (mj *memJob) hasNext() bool  { return mj.flags&jobHasNext != 0 }
+func (mj *memJob) paused() bool   { return mj.flags&jobPaused != 0 }
+func (mj *memJob) hasExtra() bool { return mj.flags&jobHasExtra != 0 }
+func (mj *memJob) live() bool     { return mj.flags&jobLive != 0 }
+
+// set turns the flags f on or off.
+func (mj *memJob) set(f jobFlags, on bool) {
+	if on {
+		mj.flags |= f
+	} else {
+		mj.flags &^= f
+	}
 }
 
 // memExtra holds what most jobs lack: a trigger that pack does not encode,
@@ -209,7 +231,7 @@ func (t *jobTable) lookup(id string) int32 { return t.find(id).slot }
 // data.
 func (t *jobTable) insert(packed []byte, at place) int32 {
 	s := t.slots.take()
-	*t.slot(s) = memJob{dueIdx: -1, piece: t.arena.put(packed), live: true}
+	*t.slot(s) = memJob{dueIdx: -1, piece: t.arena.put(packed), flags: jobLive}
 	t.index.set(at, s)
 	return s
 }
@@ -224,7 +246,7 @@ func (t *jobTable) remove(at place) place {
 	s := at.slot
 	t.index.unset(at.pos)
 	mj := t.slot(s)
-	if mj.hasExtra {
+	if mj.hasExtra() {
 		t.dropExtra(s)
 	}
 	t.arena.free(mj.piece)
@@ -300,7 +322,7 @@ func (t *jobTable) idBytes(s int32) []byte {
 
 // extra returns the slot's extra, nil when it has none.
 func (t *jobTable) extra(s int32) *memExtra {
-	if !t.slot(s).hasExtra {
+	if !t.slot(s).hasExtra() {
 		return nil
 	}
 	return t.extras[s]
@@ -317,7 +339,7 @@ func (t *jobTable) ensureExtra(s int32) *memExtra {
 	}
 	*e = memExtra{slot: s, claimIdx: -1}
 	t.extras[s] = e
-	t.slot(s).hasExtra = true
+	t.slot(s).set(jobHasExtra, true)
 	return e
 }
 
@@ -327,10 +349,10 @@ func (t *jobTable) dropExtra(s int32) {
 		t.spare = append(t.spare, e)
 	}
 	delete(t.extras, s)
-	t.slot(s).hasExtra = false
+	t.slot(s).set(jobHasExtra, false)
 }
 
-func (mj *memJob) held() (*piece, bool) { return &mj.piece, mj.live }
+func (mj *memJob) held() (*piece, bool) { return &mj.piece, mj.live() }
 
 // compactArena copies the data of a table's live slots (the job table's,
 // the run archive's) into a new arena, dropping the space that removed
@@ -368,11 +390,11 @@ const chunkSize = 64 << 10
 // a chunk, or, with n = 0, a chunk of its own.
 type piece struct {
 	chunk  int32
-	off, n uint32
+	off, n uint16 // a chunk is 64 KiB; a piece of that or more has its own
 }
 
 func (a *arena) put(b []byte) piece {
-	if len(b) > chunkSize {
+	if len(b) >= chunkSize {
 		c := a.chunk()
 		a.chunks[c] = append([]byte(nil), b...)
 		a.live += len(b)
@@ -389,7 +411,7 @@ func (a *arena) put(b []byte) piece {
 	a.chunks[a.cur] = append(c, b...)
 	a.used[a.cur] += len(b)
 	a.live += len(b)
-	return piece{int32(a.cur), uint32(len(c)), uint32(len(b))}
+	return piece{int32(a.cur), uint16(len(c)), uint16(len(b))}
 }
 
 // chunk returns an empty chunk's number: a spare one, else a new one.
@@ -409,7 +431,8 @@ func (a *arena) get(p piece) []byte {
 	if p.n == 0 {
 		return c[:len(c):len(c)]
 	}
-	return c[p.off : p.off+p.n : p.off+p.n]
+	end := int(p.off) + int(p.n)
+	return c[p.off:end:end]
 }
 
 func (a *arena) free(p piece) {

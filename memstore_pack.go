@@ -146,7 +146,8 @@ func (m *MemoryStore) pack(j *Job, at place) int32 {
 	m.scratch = p.b
 	s := m.jobs.insert(p.b, at)
 	mj := m.jobs.slot(s)
-	mj.maxInst, mj.paused = int32(j.MaxInstances), j.Paused
+	mj.maxInst = int32(j.MaxInstances)
+	mj.set(jobPaused, j.Paused)
 	mj.setNext(j.NextFire, &m.locs)
 	if !packed {
 		m.jobs.ensureExtra(s).trig = j.Trigger
@@ -157,14 +158,16 @@ func (m *MemoryStore) pack(j *Job, at place) int32 {
 // setNext stores the next fire in the job's fields.
 func (mj *memJob) setNext(t time.Time, locs *locTable) {
 	if t.IsZero() {
-		mj.nextSec, mj.nextNsec, mj.nextLoc, mj.hasNext = 0, 0, 0, false
+		mj.nextSec, mj.nextNsec, mj.nextLoc = 0, 0, 0
+		mj.set(jobHasNext, false)
 		return
 	}
-	mj.nextSec, mj.nextNsec, mj.nextLoc, mj.hasNext = t.Unix(), int32(t.Nanosecond()), locs.id(t.Location()), true
+	mj.nextSec, mj.nextNsec, mj.nextLoc = t.Unix(), int32(t.Nanosecond()), locs.id(t.Location())
+	mj.set(jobHasNext, true)
 }
 
 func (mj *memJob) next(locs *locTable) time.Time {
-	if !mj.hasNext {
+	if !mj.hasNext() {
 		return time.Time{}
 	}
 	return time.Unix(mj.nextSec, int64(mj.nextNsec)).In(locs.loc(mj.nextLoc))
@@ -264,7 +267,7 @@ func (m *MemoryStore) unpackInto(j *Job, s int32) *Job {
 	mj := m.jobs.slot(s)
 	u := unpacker{s: string(m.jobs.data(s)), locs: &m.locs} // one copy, which the job's strings share
 	id := u.str()
-	*j = Job{ID: id, Name: id, Paused: mj.paused, NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
+	*j = Job{ID: id, Name: id, Paused: mj.paused(), NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
 	if e := m.jobs.extra(s); e != nil {
 		j.Trigger = e.trig
 	}
