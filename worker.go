@@ -335,7 +335,7 @@ func (w *worker) launchDue() time.Time {
 				next = due
 			}
 		}
-		w.tasks.Add(len(start))
+		w.countTasks(len(start))
 		w.mu.Unlock()
 		w.spawn(start)
 		if len(start) < launchBatch {
@@ -432,6 +432,15 @@ func (w *worker) run(a *activeRun) {
 	w.tasks.Done()
 }
 
+// countTasks adds n tasks about to be spawned to w.tasks; the caller
+// holds w.mu. It adds nothing for none: WaitGroup.Add(0) while drain
+// waits, racing the last task's Done, is a misuse that panics.
+func (w *worker) countTasks(n int) {
+	if n > 0 {
+		w.tasks.Add(n)
+	}
+}
+
 // launch starts a run's task now; the caller holds w.mu.
 func (w *worker) launch(a *activeRun) {
 	w.occupy(a)
@@ -493,7 +502,7 @@ func (w *worker) freeSlots(ended []*activeRun) {
 			w.launchReady(a.pool, now, &start)
 		}
 	}
-	w.tasks.Add(len(start))
+	w.countTasks(len(start))
 	w.mu.Unlock()
 	w.spawn(start)
 	if full { // the loop may claim again; otherwise it has nothing new to do
