@@ -43,6 +43,10 @@ func (s *Scheduler) RemoveExecutor(name string) error {
 		return &notFoundError{"executor " + name}
 	}
 	p.size = 0
+	for _, a := range p.closeDue() {
+		a.cancel(errCancelled)
+		w.launch(a)
+	}
 	for p.ready.Len() > 0 {
 		a := p.ready.pop()
 		a.cancel(errCancelled)

@@ -407,20 +407,7 @@ func TestBacklogStaysInTheStore(t *testing.T) {
 	// Every run created (the schedule loop may still be at it when the
 	// first task starts), then the loops asleep: no claim in flight.
 	ctx := context.Background()
-	deadline := time.Now().Add(wait)
-	for {
-		all, err := e.store.ListRuns(ctx, sundial.RunFilter{Limit: jobs + 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(all) == jobs {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d runs created of %d due", len(all), jobs)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitRuns(t, e, jobs)
 	e.clock.WaitForTimers(3, wait)
 	running, err := e.store.ListRuns(ctx, sundial.RunFilter{States: []sundial.RunState{sundial.RunRunning}, Limit: jobs})
 	if err != nil {
@@ -494,5 +481,151 @@ func TestAddJobAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("AddJob allocated %v times a job, want 0 (amortised)", allocs)
+	}
+}
+
+// burst starts a scheduler whose pool "p" has two slots, adds jobs due
+// now whose tasks block until release closes (or their context ends), and
+// waits until two run and the loops sleep: the other runs are then
+// waiting for a slot.
+func burst(t *testing.T, jobs int) (e *env, calls *sync.Map, release chan struct{}) {
+	t.Helper()
+	release = make(chan struct{})
+	started := make(chan struct{}, jobs)
+	calls = &sync.Map{}
+	e = setup(t, func(c *sundial.Config) { c.Executors = map[string]int{"default": 1, "p": 2} }, map[string]sundial.TaskFunc{
+		"block": func(ctx context.Context, r *sundial.Run) error {
+			if _, again := calls.LoadOrStore(r.JobID, true); again {
+				t.Errorf("job %s's task ran twice", r.JobID)
+			}
+			started <- struct{}{}
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}})
+	batch := make([]*sundial.Job, jobs)
+	for i := range batch {
+		batch[i] = &sundial.Job{ID: fmt.Sprintf("burst-%03d", i), Task: "block", Executor: "p", Trigger: sundial.MustAt(t0, nil)}
+	}
+	if _, err := e.s.AddJobs(context.Background(), batch, nil); err != nil { // due together, claimed together
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case <-started:
+		case <-time.After(wait):
+			t.Fatal("the pool's two tasks did not start")
+		}
+	}
+	waitRuns(t, e, jobs)
+	e.clock.WaitForTimers(3, wait) // the loops asleep: no claim or launch in flight
+	return e, calls, release
+}
+
+// waitRuns waits until the store holds n runs.
+func waitRuns(t *testing.T, e *env, n int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		all, err := e.store.ListRuns(context.Background(), sundial.RunFilter{Limit: n + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs created of %d due", len(all), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBurstHandsSlotsOnWithoutTheLock: once every slot of a pool is
+// busy, its due runs wait in a batch that the ending tasks take from
+// without the worker's lock; every run in it starts once, and the pool's
+// slots and claims come back to zero.
+func TestBurstHandsSlotsOnWithoutTheLock(t *testing.T) {
+	const jobs = 40
+	e, calls, release := burst(t, jobs)
+	if n := e.s.DueBatched("p"); n == 0 || n > jobs-2 {
+		t.Fatalf("%d runs wait in the pool's batch, want some of the %d behind its busy slots", n, jobs-2)
+	}
+	close(release)
+	deadline := time.Now().Add(wait)
+	for {
+		busy, claimed := e.s.PoolCounts("p")
+		n := 0
+		calls.Range(func(any, any) bool { n++; return true })
+		if n == jobs && busy == 0 && claimed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d tasks ran; the pool has %d busy slots and %d claims, want 0", n, jobs, busy, claimed)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBatchedRunsGoBackUnstarted: runs waiting in a pool's batch are
+// given back unstarted, their tasks never called, when the pool is
+// removed (to pending, for a node with the pool) and when the scheduler
+// shuts down.
+func TestBatchedRunsGoBackUnstarted(t *testing.T) {
+	const jobs = 20
+	t.Run("RemoveExecutor", func(t *testing.T) {
+		e, calls, release := burst(t, jobs)
+		defer close(release)
+		if err := e.s.RemoveExecutor("p"); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.s.DueBatched("p"); n != 0 {
+			t.Fatalf("%d runs still wait in the removed pool's batch", n)
+		}
+		waitPending(t, e, jobs-2)
+		n := 0
+		calls.Range(func(any, any) bool { n++; return true })
+		if n != 2 {
+			t.Fatalf("%d tasks ran, want the 2 started before the pool was removed", n)
+		}
+	})
+	t.Run("Shutdown", func(t *testing.T) {
+		e, calls, release := burst(t, jobs)
+		stopped := make(chan error, 1)
+		go func() { _, err := e.s.Shutdown(context.Background()); stopped <- err }()
+		// While Shutdown waits for the two running tasks, the batched runs
+		// are already back in the store, unstarted.
+		waitPending(t, e, jobs-2)
+		close(release)
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		calls.Range(func(any, any) bool { n++; return true })
+		if n != 2 {
+			t.Fatalf("%d tasks ran, want the 2 started before the shutdown", n)
+		}
+	})
+}
+
+// waitPending waits until the store holds n pending runs.
+func waitPending(t *testing.T, e *env, n int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		pending, err := e.store.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunPending}, Limit: n + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs pending, want the %d that had not started", len(pending), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

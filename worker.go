@@ -78,9 +78,65 @@ const (
 type pool struct {
 	size    int                  // 0 once removed
 	busy    int                  // runs executing
-	claimed int                  // runs claimed and not finished
+	claimed int                  // runs claimed and not finished, less given
 	ready   timeHeap[*activeRun] // claimed runs waiting for their Due or a slot
+
+	// due holds runs taken off ready, due, while every slot was busy: a
+	// burst due at one instant. A task that ends takes the next of them
+	// for its slot with one atomic add (takeNext), where taking it off
+	// ready needs w.mu, which the pool's other slots are taking too. Set
+	// and closed under w.mu; taken from without it.
+	due atomic.Pointer[dueBatch]
+	// given counts the claims of runs that ended handing their slot on
+	// through due, without w.mu; fold takes them off claimed.
+	given atomic.Int64
 }
+
+// dueBatch is a pool's due runs, in the order ready gave them; next is
+// the index of the next to take, past the end once all are taken.
+type dueBatch struct {
+	runs []*activeRun
+	next atomic.Int64
+}
+
+// dueBatchSize bounds a pool's batch of due runs, and so the runs taken
+// off ready at once under w.mu.
+const dueBatchSize = 256
+
+// take returns the batch's next run, or nil when all are taken (or b is
+// nil). Each run is returned once, whoever asks.
+func (b *dueBatch) take() *activeRun {
+	if b == nil {
+		return nil
+	}
+	if i := b.next.Add(1) - 1; i < int64(len(b.runs)) {
+		return b.runs[i]
+	}
+	return nil
+}
+
+// left returns how many runs the batch has not given; 0 for nil.
+func (b *dueBatch) left() int {
+	if b == nil {
+		return 0
+	}
+	return max(len(b.runs)-int(b.next.Load()), 0)
+}
+
+// closeDue ends the pool's batch and returns the runs it had not given,
+// which no one can take any more; the caller holds w.mu.
+func (p *pool) closeDue() []*activeRun {
+	b := p.due.Swap(nil)
+	if b == nil {
+		return nil
+	}
+	k := min(int(b.next.Swap(int64(len(b.runs)))), len(b.runs))
+	return b.runs[k:]
+}
+
+// fold takes the claims given back through due off claimed; the caller
+// holds w.mu.
+func (p *pool) fold() { p.claimed -= int(p.given.Swap(0)) }
 
 type activeRun struct {
 	run      *Run
@@ -286,6 +342,7 @@ func (w *worker) free(now time.Time) (map[string]int, int) {
 	clear(w.room)
 	sum := 0
 	for name, p := range w.pools {
+		p.fold()
 		if n := min(w.windowOf(p, now)-p.claimed, maxClaim); n > 0 {
 			w.room[name] = n
 			sum += n
@@ -368,6 +425,7 @@ func (w *worker) startBacklog() int {
 	defer w.mu.Unlock()
 	held, due := 0, false
 	for _, p := range w.pools {
+		n += p.due.Load().left() // due, each waiting for a slot to end
 		held += p.ready.Len()
 		due = due || p.dueHeld(now)
 	}
@@ -382,24 +440,51 @@ func (w *worker) startBacklog() int {
 const launchBatch = 64
 
 // launchReady takes a pool's due runs into start while it has free
-// slots, and returns when its next held run falls due; the caller holds
-// w.mu and spawns start after releasing it, so the tasks that end
-// meanwhile do not queue on the lock behind a burst of launches.
+// slots, the batch's (due) first, and returns when its next held run
+// falls due. Once every slot is busy it moves up to dueBatchSize more
+// due runs into a new batch, if the last is spent, for the tasks that
+// end to take. The caller holds w.mu and spawns start after releasing it,
+// so the tasks that end meanwhile do not queue on the lock behind a burst
+// of launches.
 func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.Time {
 	h := &p.ready
 	for p.busy < p.size && len(*start) < cap(*start) {
-		a, ok := h.peek()
-		if !ok {
-			return time.Time{}
+		a := p.due.Load().take()
+		if a == nil {
+			var ok bool
+			if a, ok = h.peek(); !ok {
+				return time.Time{}
+			}
+			if a.run.Due.After(now) {
+				return a.run.Due
+			}
+			h.pop()
 		}
-		if a.run.Due.After(now) {
-			return a.run.Due
-		}
-		h.pop()
 		w.occupy(a)
 		*start = append(*start, a)
 	}
+	if p.size > 0 && p.busy >= p.size && p.due.Load().left() == 0 {
+		w.batchDue(p, now)
+	}
 	return time.Time{}
+}
+
+// batchDue moves up to dueBatchSize of a pool's due runs off ready into
+// a new batch; the caller holds w.mu, and every slot of p is busy.
+func (w *worker) batchDue(p *pool, now time.Time) {
+	var runs []*activeRun
+	for len(runs) < dueBatchSize {
+		a, ok := p.ready.peek()
+		if !ok || a.run.Due.After(now) {
+			break
+		}
+		p.ready.pop()
+		a.launched = true // a slot's next run: cancelLocked leaves it to that slot
+		runs = append(runs, a)
+	}
+	if len(runs) > 0 {
+		p.due.Store(&dueBatch{runs: runs})
+	}
 }
 
 // occupy gives a run a pool slot; the caller holds w.mu.
@@ -613,18 +698,29 @@ func (w *worker) end(a *activeRun, err error, stack string) (*activeRun, time.Ti
 }
 
 // takeNext passes the slot of a run that ended at now to its pool's next
-// due run, as launchReady gives a freed slot, and returns that run; nil
-// when none is due, the pool has shrunk below its runs, or w.mu is busy
-// (the recorder then frees the slot as usual, so tasks ending together
-// never queue on it).
+// due run, and returns that run: the next of the pool's batch, without
+// w.mu, or else as launchReady gives a freed slot. It returns nil when
+// none is due, the pool has shrunk below its runs, or w.mu is busy (the
+// recorder then frees the slot as usual, so tasks ending together never
+// queue on it).
 func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
+	p := a.pool
+	if b := p.due.Load(); b != nil {
+		if next := b.take(); next != nil {
+			a.passed = true
+			p.given.Add(1) // a's claim, for fold
+			if b.left() == 0 {
+				wake(w.s.wakeWorker) // to batch the next due runs, or claim more
+			}
+			return next
+		}
+	}
 	if !w.mu.TryLock() {
 		return nil
 	}
 	defer w.mu.Unlock()
 	var one [1]*activeRun
 	start := one[:0]
-	p := a.pool
 	p.busy-- // a's slot, for launchReady to give on
 	w.launchReady(p, now, &start)
 	if len(start) == 0 {
@@ -643,7 +739,10 @@ func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
 // one run's end makes room for the worker to claim again. Above it (a
 // backlog of due runs shrank the window) an end makes none. The caller
 // holds w.mu.
-func (w *worker) windowFull(p *pool, now time.Time) bool { return p.claimed == w.windowOf(p, now) }
+func (w *worker) windowFull(p *pool, now time.Time) bool {
+	p.fold()
+	return p.claimed == w.windowOf(p, now)
+}
 
 // windowOf is how many runs a pool may hold claimed as of now:
 // claimWindow per slot (sharedClaimWindow on a shared store), none once
@@ -665,6 +764,9 @@ func (w *worker) windowOf(p *pool, now time.Time) int {
 // dueHeld reports whether a run the pool holds is due, waiting for a
 // launch or a slot; the caller holds w.mu.
 func (p *pool) dueHeld(now time.Time) bool {
+	if p.due.Load().left() > 0 {
+		return true
+	}
 	a, ok := p.ready.peek()
 	return ok && !a.run.Due.After(now)
 }
@@ -759,6 +861,10 @@ func (w *worker) runningIDs() []string {
 func (w *worker) drain(ctx context.Context) []*Run {
 	w.mu.Lock()
 	for _, p := range w.pools {
+		for _, a := range p.closeDue() {
+			a.cancel(errShutdown)
+			w.launch(a)
+		}
 		for p.ready.Len() > 0 {
 			a := p.ready.pop()
 			a.cancel(errShutdown)
