@@ -525,20 +525,21 @@ func burst(t *testing.T, jobs int) (e *env, calls *sync.Map, release chan struct
 	return e, calls, release
 }
 
-// waitRuns waits until the store holds n runs.
-func waitRuns(t *testing.T, e *env, n int) {
+// waitRuns waits until the store holds n runs in the given states (any
+// state when none is given).
+func waitRuns(t *testing.T, e *env, n int, states ...sundial.RunState) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		all, err := e.store.ListRuns(context.Background(), sundial.RunFilter{Limit: n + 1})
+		runs, err := e.store.ListRuns(context.Background(), sundial.RunFilter{States: states, Limit: n + 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) == n {
+		if len(runs) == n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d runs created of %d due", len(all), n)
+			t.Fatalf("%d runs %v in the store, want %d", len(runs), states, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -585,7 +586,7 @@ func TestBatchedRunsGoBackUnstarted(t *testing.T) {
 		if n := e.s.DueBatched("p"); n != 0 {
 			t.Fatalf("%d runs still wait in the removed pool's batch", n)
 		}
-		waitPending(t, e, jobs-2)
+		waitRuns(t, e, jobs-2, sundial.RunPending)
 		n := 0
 		calls.Range(func(any, any) bool { n++; return true })
 		if n != 2 {
@@ -598,7 +599,7 @@ func TestBatchedRunsGoBackUnstarted(t *testing.T) {
 		go func() { _, err := e.s.Shutdown(context.Background()); stopped <- err }()
 		// While Shutdown waits for the two running tasks, the batched runs
 		// are already back in the store, unstarted.
-		waitPending(t, e, jobs-2)
+		waitRuns(t, e, jobs-2, sundial.RunPending)
 		close(release)
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
@@ -609,23 +610,4 @@ func TestBatchedRunsGoBackUnstarted(t *testing.T) {
 			t.Fatalf("%d tasks ran, want the 2 started before the shutdown", n)
 		}
 	})
-}
-
-// waitPending waits until the store holds n pending runs.
-func waitPending(t *testing.T, e *env, n int) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		pending, err := e.store.ListRuns(context.Background(), sundial.RunFilter{States: []sundial.RunState{sundial.RunPending}, Limit: n + 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(pending) == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d runs pending, want the %d that had not started", len(pending), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
