@@ -195,9 +195,9 @@ type JobOptions struct {
 
 // Schedule declares a job in code, as APScheduler's decorator does: fn is
 // registered as a task named after the job's ID, which defaults to fn's
-// qualified name. opts may be nil. It fails with a *FieldError when fn is an
-// anonymous function and opts gives no ID, when args do not marshal, or
-// when the job is invalid.
+// qualified name. opts may be nil. It returns the job as stored, as AddJob
+// does. It fails with a *FieldError when fn is an anonymous function and
+// opts gives no ID, when args do not marshal, or when the job is invalid.
 func (s *Scheduler) Schedule(ctx context.Context, fn TaskFunc, trigger Trigger, opts *JobOptions) (Job, error) {
 	if opts == nil {
 		opts = &JobOptions{}
