@@ -43,15 +43,7 @@ func (s *Scheduler) RemoveExecutor(name string) error {
 		return &notFoundError{"executor " + name}
 	}
 	p.size = 0
-	for _, a := range p.closeDue() {
-		a.cancel(errCancelled)
-		w.launch(a)
-	}
-	for p.ready.Len() > 0 {
-		a := p.ready.pop()
-		a.cancel(errCancelled)
-		w.launch(a) // records it as never started: it goes back to pending
-	}
+	w.giveBack(p, errCancelled)
 	w.mu.Unlock()
 	s.emit(Event{Type: EventExecutorRemoved, Subject: name})
 	return nil

@@ -447,38 +447,47 @@ const launchBatch = 64
 // so the tasks that end meanwhile do not queue on the lock behind a burst
 // of launches.
 func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.Time {
-	h := &p.ready
 	for p.busy < p.size && len(*start) < cap(*start) {
 		a := p.due.Load().take()
 		if a == nil {
-			var ok bool
-			if a, ok = h.peek(); !ok {
-				return time.Time{}
+			var next time.Time
+			if a, next = p.popDue(now); a == nil {
+				return next
 			}
-			if a.run.Due.After(now) {
-				return a.run.Due
-			}
-			h.pop()
 		}
 		w.occupy(a)
 		*start = append(*start, a)
 	}
 	if p.size > 0 && p.busy >= p.size && p.due.Load().left() == 0 {
-		w.batchDue(p, now)
+		p.batchDue(now)
 	}
 	return time.Time{}
 }
 
-// batchDue moves up to dueBatchSize of a pool's due runs off ready into
-// a new batch; the caller holds w.mu, and every slot of p is busy.
-func (w *worker) batchDue(p *pool, now time.Time) {
+// popDue takes the pool's next held run off ready if it is due as of
+// now; otherwise it returns nil and when that run falls due (zero if
+// none is held). The caller holds w.mu.
+func (p *pool) popDue(now time.Time) (*activeRun, time.Time) {
+	a, ok := p.ready.peek()
+	switch {
+	case !ok:
+		return nil, time.Time{}
+	case a.run.Due.After(now):
+		return nil, a.run.Due
+	}
+	p.ready.pop()
+	return a, time.Time{}
+}
+
+// batchDue moves up to dueBatchSize of the pool's due runs off ready
+// into a new batch; the caller holds w.mu, and every slot of p is busy.
+func (p *pool) batchDue(now time.Time) {
 	var runs []*activeRun
 	for len(runs) < dueBatchSize {
-		a, ok := p.ready.peek()
-		if !ok || a.run.Due.After(now) {
+		a, _ := p.popDue(now)
+		if a == nil {
 			break
 		}
-		p.ready.pop()
 		a.launched = true // a slot's next run: cancelLocked leaves it to that slot
 		runs = append(runs, a)
 	}
@@ -838,6 +847,23 @@ func (w *worker) cancelAll(cause error) {
 	}
 }
 
+// giveBack cancels, with cause, every run the pool holds that has not
+// started, in its batch or waiting on ready, and launches each to record
+// it as never started: it goes back to pending, to be run again. The
+// caller holds w.mu.
+func (w *worker) giveBack(p *pool, cause error) {
+	back := func(a *activeRun) {
+		a.cancel(cause)
+		w.launch(a)
+	}
+	for _, a := range p.closeDue() {
+		back(a)
+	}
+	for p.ready.Len() > 0 {
+		back(p.ready.pop())
+	}
+}
+
 func (w *worker) cancelLocked(a *activeRun, cause error) {
 	a.cancel(cause)
 	if !a.launched {
@@ -861,15 +887,7 @@ func (w *worker) runningIDs() []string {
 func (w *worker) drain(ctx context.Context) []*Run {
 	w.mu.Lock()
 	for _, p := range w.pools {
-		for _, a := range p.closeDue() {
-			a.cancel(errShutdown)
-			w.launch(a)
-		}
-		for p.ready.Len() > 0 {
-			a := p.ready.pop()
-			a.cancel(errShutdown)
-			w.launch(a) // records it as never started, to be run again
-		}
+		w.giveBack(p, errShutdown)
 	}
 	w.mu.Unlock()
 	done := make(chan struct{})
