@@ -50,7 +50,8 @@ func (s *Scheduler) AddJob(ctx context.Context, job *Job, opts *AddOptions) (Job
 			return Job{}, err
 		}
 	} else {
-		stored, err := s.store.AddJob(ctx, j.Clone(), policy, now)
+		own := j // prepare made j's slices and map its own: a shallow copy is the store's
+		stored, err := s.store.AddJob(ctx, &own, policy, now)
 		if err != nil {
 			return Job{}, err
 		}
