@@ -2,6 +2,7 @@ package schedbench
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -236,32 +237,32 @@ func fires(lib Lib, cfg Config, r *Result) error {
 	}
 	end := start.Add(time.Duration(slots) * cfg.Every)
 	r.Window, r.Expected = end.Sub(start), int64(cfg.Jobs*slots)
-	ran, err := measure(s, cfg, r, rec, end)
-	if err != nil {
+	if err := measure(s, cfg, r, rec, end); err != nil {
 		return err
 	}
-	rec.fill(r, ran)
+	rec.fill(r)
 	return nil
 }
 
 // measure starts s, waits until the time until has passed and the
-// expected fires ran (or the drain ran out), and records CPU and the
-// misses the library reported; it returns the fires that ran and stops s.
-func measure(s Scheduler, cfg Config, r *Result, rec *recorder, until time.Time) (int64, error) {
+// expected fires ran (or the drain ran out), records CPU and the misses
+// the library reported, keeps the fires that ran (recorder.freeze), and
+// stops s.
+func measure(s Scheduler, cfg Config, r *Result, rec *recorder, until time.Time) error {
 	stopProfile, err := profile(cfg.CPUProfile)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer stopProfile()
 	c0 := cpuTime()
 	if err := s.Start(); err != nil {
-		return 0, err
+		return err
 	}
 	time.Sleep(time.Until(until))
 	rec.waitFor(r.Expected, until.Add(cfg.Drain))
 	r.CPU = cpuTime() - c0
 	stopProfile()
-	ran := rec.n.Load()
+	rec.freeze()
 	if mc, ok := s.(MissCounter); ok {
 		r.MissKinds = mc.Misses()
 		for _, n := range r.MissKinds {
@@ -269,7 +270,7 @@ func measure(s Scheduler, cfg Config, r *Result, rec *recorder, until time.Time)
 		}
 	}
 	stop(s, r)
-	return ran, nil
+	return nil
 }
 
 func once(lib Lib, cfg Config, r *Result) error {
@@ -284,14 +285,13 @@ func once(lib Lib, cfg Config, r *Result) error {
 		return err
 	}
 	r.Expected = int64(cfg.Jobs)
-	ran, err := measure(s, cfg, r, rec, at)
-	if err != nil {
+	if err := measure(s, cfg, r, rec, at); err != nil {
 		return err
 	}
-	if last := rec.last.Load(); last != 0 {
-		r.LastStart = time.Duration(last - at.UnixNano())
+	rec.fill(r)
+	if r.Ran > 0 { // every fire is due at at: the last started the latest
+		r.LastStart = r.Max
 	}
-	rec.fill(r, ran)
 	return nil
 }
 
@@ -311,37 +311,80 @@ func stop(s Scheduler, r *Result) {
 
 // recorder is the task of fires and once: it records each fire's lateness
 // (start time less scheduled time) and counts fires per job and slot.
+//
+// A fire touches only its job's cells, whole cache lines of their own:
+// its lateness (which tells a second run of the fire) and the job's
+// counts. Fires of other jobs, running at the same moment on other cores,
+// share no line with it. The rare counts (twice, early, behind, outside
+// the window) are spread over shards, a line each, by job. A counter that
+// every fire adds to moves between the cores on every fire, a hundred
+// nanoseconds or more each time on 2 cores, and a burst of ten thousand
+// fires would measure that counter as much as the library.
 type recorder struct {
 	jobs, slots int
 	start       time.Time
 	every       time.Duration
 	reported    bool
 
-	fired  []atomic.Int32  // per job: fires so far (libraries that do not report the scheduled time)
-	seen   []atomic.Uint64 // bit job*slots+slot: that fire ran (libraries that do)
-	late   []int64         // lateness of the fires in the window, in ns
-	n      atomic.Int64    // entries of late used
-	all    atomic.Int64
-	dups   atomic.Int64
-	early  atomic.Int64
-	behind atomic.Int64
-	last   atomic.Int64 // latest start, Unix ns
+	// cells holds stride cells per job: its fires so far (cellFired: the
+	// slot of a library that does not report the scheduled time), its
+	// fires recorded in the window (cellRan), then each slot's lateness in
+	// ns, noLate until the fire ran.
+	cells  []atomic.Int64
+	stride int
+	shards [recorderShards]recorderShard
+	ranBy  []int64 // the lateness of the fires that had run when measure ended (freeze)
+}
+
+const (
+	cellFired = iota
+	cellRan
+	cellLate // the first slot's
+)
+
+// noLate marks a lateness cell whose fire has not run.
+const noLate = math.MinInt64
+
+const recorderShards = 64
+
+// recorderShard holds the counts of the jobs whose index is its own modulo
+// recorderShards, padded to a cache line of its own.
+type recorderShard struct {
+	outside atomic.Int64 // runs of a fire outside the window, or of no job of the scenario
+	dups    atomic.Int64
+	early   atomic.Int64
+	behind  atomic.Int64
+	_       [32]byte
 }
 
 func newRecorder(jobs, slots int, start time.Time, every time.Duration, reported bool) *recorder {
+	stride := (cellLate + slots + 7) / 8 * 8 // whole lines of 8 cells
 	r := &recorder{jobs: jobs, slots: slots, start: start, every: every, reported: reported,
-		late: make([]int64, jobs*slots)}
-	r.fired = make([]atomic.Int32, jobs)
-	if reported {
-		r.seen = make([]atomic.Uint64, (jobs*slots+63)/64)
+		cells: make([]atomic.Int64, jobs*stride), stride: stride} // page-aligned, past 32 KB
+	for job := range jobs {
+		lates := r.lates(job)
+		for i := range lates {
+			lates[i].Store(noLate)
+		}
 	}
 	return r
 }
 
+// job returns a job's cells.
+func (r *recorder) job(job int) []atomic.Int64 {
+	return r.cells[job*r.stride : (job+1)*r.stride]
+}
+
+// lates returns a job's cells of lateness, one per slot.
+func (r *recorder) lates(job int) []atomic.Int64 {
+	return r.job(job)[cellLate : cellLate+r.slots]
+}
+
 func (r *recorder) task(job int, scheduled time.Time) {
 	now := time.Now()
-	r.all.Add(1)
+	sh := &r.shards[uint(job)%recorderShards]
 	if job < 0 || job >= r.jobs {
+		sh.outside.Add(1)
 		return
 	}
 	var slot int
@@ -349,60 +392,88 @@ func (r *recorder) task(job int, scheduled time.Time) {
 		// The k-th fire of a job is taken to be its k-th slot. Should the
 		// library skip a slot, later fires are taken for earlier slots:
 		// they look an interval late or more, and are counted behind.
-		slot = int(r.fired[job].Add(1) - 1)
+		slot = int(r.job(job)[cellFired].Add(1) - 1)
 		scheduled = r.start.Add(time.Duration(slot) * r.every)
 		if slot < r.slots && now.Sub(scheduled) >= r.every {
-			r.behind.Add(1)
+			sh.behind.Add(1)
 		}
 	} else {
 		d := scheduled.Sub(r.start)
 		if d < 0 {
+			sh.outside.Add(1)
 			return
 		}
 		slot = int(d / r.every)
 	}
 	if slot >= r.slots {
+		sh.outside.Add(1)
 		return
 	}
-	if r.seen != nil {
-		bit := job*r.slots + slot
-		mask := uint64(1) << (bit % 64)
-		if r.seen[bit/64].Or(mask)&mask != 0 {
-			r.dups.Add(1)
-			return
-		}
-	}
 	late := now.Sub(scheduled)
+	cells := r.job(job)
+	if !cells[cellLate+slot].CompareAndSwap(noLate, int64(late)) {
+		sh.dups.Add(1) // the fire ran before
+		return
+	}
 	if late < -time.Millisecond {
-		r.early.Add(1)
+		sh.early.Add(1)
 	}
-	r.late[r.n.Add(1)-1] = int64(late)
-	for ns := now.UnixNano(); ; {
-		old := r.last.Load()
-		if ns <= old || r.last.CompareAndSwap(old, ns) {
-			break
-		}
+	cells[cellRan].Add(1)
+}
+
+// sum adds up one count over the shards.
+func (r *recorder) sum(count func(*recorderShard) *atomic.Int64) int64 {
+	var n int64
+	for i := range r.shards {
+		n += count(&r.shards[i]).Load()
 	}
+	return n
+}
+
+// ran returns how many fires in the window have run.
+func (r *recorder) ran() int64 {
+	var n int64
+	for job := range r.jobs {
+		n += r.job(job)[cellRan].Load()
+	}
+	return n
 }
 
 // waitFor waits until want fires in the window have run, or deadline.
 func (r *recorder) waitFor(want int64, deadline time.Time) {
-	for r.n.Load() < want && time.Now().Before(deadline) {
+	for r.ran() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// fill copies the counts and the lateness percentiles of the first n
-// fires in the window into res; the scheduler must be stopped (its tasks
+// freeze keeps the lateness of the fires in the window that have run,
+// for fill: those that run later, past the drain, count as missed.
+func (r *recorder) freeze() {
+	r.ranBy = make([]int64, 0, r.ran())
+	for job := range r.jobs {
+		lates := r.lates(job)
+		for i := range lates {
+			if l := lates[i].Load(); l != noLate {
+				r.ranBy = append(r.ranBy, l)
+			}
+		}
+	}
+}
+
+// fill copies the counts and the lateness percentiles of the fires that
+// had run by freeze into res; the scheduler must be stopped (its tasks
 // finished).
-func (r *recorder) fill(res *Result, n int64) {
-	res.Ran, res.AllRuns = n, r.all.Load()
-	res.Missed = res.Expected - n
-	res.Duplicates, res.Early, res.Behind = r.dups.Load(), r.early.Load(), r.behind.Load()
-	if n == 0 {
+func (r *recorder) fill(res *Result) {
+	late := r.ranBy
+	res.Ran = int64(len(late))
+	res.Duplicates = r.sum(func(s *recorderShard) *atomic.Int64 { return &s.dups })
+	res.AllRuns = r.ran() + res.Duplicates + r.sum(func(s *recorderShard) *atomic.Int64 { return &s.outside })
+	res.Missed = res.Expected - res.Ran
+	res.Early = r.sum(func(s *recorderShard) *atomic.Int64 { return &s.early })
+	res.Behind = r.sum(func(s *recorderShard) *atomic.Int64 { return &s.behind })
+	if len(late) == 0 {
 		return
 	}
-	late := slices.Clone(r.late[:n])
 	slices.Sort(late)
 	res.P50 = time.Duration(late[len(late)/2])
 	res.P99 = time.Duration(late[min(len(late)-1, len(late)*99/100)])

@@ -54,3 +54,37 @@ func TestJobID(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderCounts checks the recorder's bookkeeping: a fire's lateness
+// in its own entry, a second run of a fire counted twice and not recorded
+// again, fires outside the window ignored, and those after freeze missed.
+func TestRecorderCounts(t *testing.T) {
+	start := time.Now().Add(-time.Hour)
+	for _, reported := range []bool{true, false} {
+		r := newRecorder(3, 2, start, time.Minute, reported)
+		r.task(0, start)                  // slot 0 of job 0
+		r.task(1, start)                  // slot 0 of job 1
+		r.task(0, start.Add(time.Minute)) // slot 1 of job 0
+		if reported {
+			r.task(1, start)                    // job 1's slot 0 again
+			r.task(2, start.Add(-time.Minute))  // before the window
+			r.task(2, start.Add(5*time.Minute)) // after it
+		}
+		r.task(-1, start) // not a job of the scenario
+		r.freeze()
+		r.task(2, start) // after freeze: missed
+		res := &Result{Expected: 6}
+		r.fill(res)
+		wantDups, wantAll := int64(0), int64(5)
+		if reported {
+			wantDups, wantAll = 1, 8
+		}
+		if res.Ran != 3 || res.Missed != 3 || res.Duplicates != wantDups || res.AllRuns != wantAll {
+			t.Errorf("reported %v: ran %d, missed %d, twice %d, all %d; want 3, 3, %d, %d",
+				reported, res.Ran, res.Missed, res.Duplicates, res.AllRuns, wantDups, wantAll)
+		}
+		if res.P50 < 59*time.Minute || res.Max < res.P50 {
+			t.Errorf("reported %v: lateness p50 %v max %v, want about an hour", reported, res.P50, res.Max)
+		}
+	}
+}
