@@ -26,6 +26,13 @@ type fireInput struct {
 	jitter       func(time.Duration) time.Duration // draws a delay below its argument
 	newID        func() string
 	newRun       func() *Run // a zero Run to fill; nil: allocate one
+
+	// Storage the decision may use, both of length 0: for the job's fires,
+	// and for the runs of its commit (FireCommit.Runs appends to runs).
+	// The schedule loop lends the same storage to every decision of a
+	// round, the runs' a slice each, so that deciding allocates no slices.
+	fires []time.Time
+	runs  []*Run
 }
 
 // decideFires is the schedule loop's pure decision for one claimed job:
@@ -35,10 +42,10 @@ type fireInput struct {
 // the trigger ends the job's fires (NextFire zero) and is returned.
 func decideFires(in fireInput) (FireCommit, error) {
 	job := in.due.Job
-	c := FireCommit{JobID: job.ID, Token: in.due.Token}
-	fires, next, err := dueFires(job, in.horizon)
+	c := FireCommit{JobID: job.ID, Token: in.due.Token, Runs: in.runs}
+	fires, next, err := dueFires(job, in.horizon, in.fires)
 	c.NextFire = next
-	var runnable []time.Time
+	runnable := fires[:0] // the fires not missed, in fires' storage
 	for _, f := range fires {
 		if in.now.Sub(f) > in.grace {
 			c.Runs = append(c.Runs, in.record(f, RunMissed, ReasonMisfire))
@@ -51,10 +58,10 @@ func decideFires(in fireInput) (FireCommit, error) {
 	return c, err
 }
 
-// dueFires lists a job's fires from its NextFire up to the horizon (and its
-// End), at most maxFiresPerDecision, and the fire after them.
-func dueFires(job *Job, horizon time.Time) ([]time.Time, time.Time, error) {
-	var fires []time.Time
+// dueFires appends to fires a job's fires from its NextFire up to the
+// horizon (and its End), at most maxFiresPerDecision, and returns them and
+// the fire after them.
+func dueFires(job *Job, horizon time.Time, fires []time.Time) ([]time.Time, time.Time, error) {
 	f := job.NextFire
 	for !f.IsZero() && !f.After(horizon) && len(fires) < maxFiresPerDecision {
 		if !job.End.IsZero() && f.After(job.End) {
@@ -79,6 +86,9 @@ func dueFires(job *Job, horizon time.Time) ([]time.Time, time.Time, error) {
 // scheduler's making: each is kept.
 func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 	policy := in.due.Job.Coalesce
+	if policy == CoalesceAll || in.backlog(fires) < 2 {
+		return fires
+	}
 	var held, backlog, future []time.Time
 	for _, f := range fires {
 		switch {
@@ -89,9 +99,6 @@ func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 		default:
 			backlog = append(backlog, f)
 		}
-	}
-	if len(backlog) < 2 || policy == CoalesceAll {
-		return fires
 	}
 	keep := len(backlog) - 1
 	if policy == CoalesceEarliest {
@@ -104,6 +111,17 @@ func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 	}
 	out := append(held, backlog[keep])
 	return append(out, future...)
+}
+
+// backlog counts the fires already due that no lapsed claim held.
+func (in fireInput) backlog(fires []time.Time) int {
+	n := 0
+	for _, f := range fires {
+		if !f.After(in.now) && !in.heldByLapse(f) {
+			n++
+		}
+	}
+	return n
 }
 
 // heldByLapse reports whether fire f fell due while a claim that lapsed

@@ -149,8 +149,14 @@ func (m *MemoryStore) stopRunning(mr *memRun) {
 }
 
 // removeRun returns rs without mr, keeping the order, in a new array (the
-// old one may be shared with a caller's copy).
+// old one may be shared with a caller's copy), or, when mr was its only
+// run, rs emptied: a caller ranging over it has read its one run already,
+// and a job's next run then takes its place without an allocation.
 func removeRun(rs []*memRun, mr *memRun) []*memRun {
+	if len(rs) == 1 && rs[0] == mr {
+		rs[0] = nil
+		return rs[:0]
+	}
 	for i, x := range rs {
 		if x == mr {
 			return append(rs[:i:i], rs[i+1:]...)

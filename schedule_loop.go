@@ -51,14 +51,24 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	// each is set below.
 	commits := slices.Grow(s.commits[:0], len(due))[:len(due)]
 	newID := func() string { return NewRunID(now) }
+	jitter, newRun := s.jitter, s.spareRun // made once a round, not once a job
+	// Each commit's runs take the next part of one array, most one run
+	// each: a commit that outgrows its part gets an array of its own.
+	slab := slices.Grow(s.runSlab[:0], len(due))
 	for i, d := range due {
 		c, err := decideFires(fireInput{due: d, now: now, horizon: horizon, grace: s.graceOf(d.Job),
-			overdue: s.cfg.Lookahead / 2, jitter: s.jitter, newID: newID, newRun: s.spareRun})
+			overdue: s.cfg.Lookahead / 2, jitter: jitter, newID: newID, newRun: newRun,
+			fires: s.fireBuf(), runs: slab[len(slab):len(slab)]})
 		if err != nil {
 			s.log.Error("trigger_failed", "job", d.Job.ID, "err", err)
 		}
+		if n := len(slab) + len(c.Runs); n <= cap(slab) && len(c.Runs) > 0 && &c.Runs[0] == &slab[:n][len(slab)] {
+			slab = slab[:n]                           // the runs went into the slab
+			c.Runs = c.Runs[:len(c.Runs):len(c.Runs)] // an append to them would overwrite the next commit's
+		}
 		commits[i] = c
 	}
+	defer func() { clear(slab); s.runSlab = slab[:0] }()
 	results, err := s.store.CommitFires(ctx, commits, now)
 	if err != nil {
 		return false, err
@@ -77,6 +87,15 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 	clear(commits)
 	s.commits = commits[:0]
 	return len(due) == s.cfg.ClaimBatch, nil
+}
+
+// fireBuf returns the decisions' storage for a job's fires, length 0:
+// room for a job firing every 16ms, with the default Lookahead.
+func (s *Scheduler) fireBuf() []time.Time {
+	if s.fires == nil {
+		s.fires = make([]time.Time, 0, 64)
+	}
+	return s.fires[:0]
 }
 
 // spareRun returns a Run for the schedule loop to fill: one that an

@@ -37,6 +37,8 @@ type Scheduler struct {
 	orphansSeen time.Time    // last look for lost claims (heartbeat loop only)
 	spareRuns   []*Run       // runs for decisions to fill (schedule loop only; scheduleRound)
 	commits     []FireCommit // the last round's array (schedule loop only)
+	fires       []time.Time  // the decisions' storage for fires (schedule loop only)
+	runSlab     []*Run       // the decisions' storage for their commits' runs (schedule loop only)
 
 	wakeSchedule chan struct{}
 	wakeWorker   chan struct{}
