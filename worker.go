@@ -76,10 +76,10 @@ const (
 // with size 0, for its running tasks to end in: it starts nothing more,
 // and AddExecutor brings it back.
 type pool struct {
-	size    int                  // 0 once removed
-	busy    int                  // runs executing
-	claimed int                  // runs claimed and not finished, less given
-	ready   timeHeap[*activeRun] // claimed runs waiting for their Due or a slot
+	size    int      // 0 once removed
+	busy    int      // runs executing
+	claimed int      // runs claimed and not finished, less given
+	ready   runQueue // claimed runs waiting for their Due or a slot
 
 	// due holds runs taken off ready, due, while every slot was busy: a
 	// burst due at one instant. A task that ends takes the next of them
@@ -139,20 +139,23 @@ func (p *pool) closeDue() []*activeRun {
 func (p *pool) fold() { p.claimed -= int(p.given.Swap(0)) }
 
 type activeRun struct {
-	run      *Run
-	pool     *pool // set by hold
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	idx      int32 // in ready, or -1
-	launched bool  // executing (or about to)
-	passed   bool  // its slot went straight to the next due run (takeNext)
+	run    *Run
+	pool   *pool // set by hold
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	due    int64 // run.Due, in Unix ns: ready orders runs by it
+	idx    int32 // in ready's heap of early runs, or -1
+	pos    int64 // where it was put in ready's sorted queue (runQueue.at)
+	passed bool  // its slot went straight to the next due run (takeNext)
 
-	// The task's own copy of run, made as it starts, and the context it
-	// runs in, which carries that copy: parts of the record, so that a
+	// The task's own copy of run, made as it is claimed, and the context
+	// it runs in, which carries that copy: parts of the record, so that a
 	// burst of starts allocates nothing. The record is never reused, so a
 	// task may keep either.
 	own  Run
 	tctx taskContext
+
+	before *activeRun // the run put before it in a recorder's stage
 }
 
 // taskContext is the context a task runs in: its run's context, carrying
@@ -194,7 +197,7 @@ func (w *worker) addPool(name string, size int) {
 func (w *worker) poolNamed(name string) *pool {
 	p := w.pools[name]
 	if p == nil {
-		p = &pool{ready: timeHeap[*activeRun]{less: func(a, b *activeRun) bool { return a.run.Due.Before(b.run.Due) }, index: func(a *activeRun) *int32 { return &a.idx }}}
+		p = &pool{ready: newRunQueue()}
 		w.pools[name] = p
 	}
 	return p
@@ -351,13 +354,19 @@ func (w *worker) free(now time.Time) (map[string]int, int) {
 	return w.room, sum
 }
 
-// newActive makes a claimed run's record, with its context.
+// newActive makes a claimed run's record, with its context and the
+// task's copy of the run, which execute only stamps with the start: a
+// burst of runs due at one instant reads and writes less of each as it
+// starts them.
 func newActive(r *Run) *activeRun {
 	// Not derived from a shared parent: thousands of runs registering with
 	// one parent context would contend on its lock. cancelAll reaches them.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.Started = time.Time{} // the store's claim time; set again when the task begins
-	return &activeRun{run: r, ctx: ctx, cancel: cancel, idx: -1}
+	a := &activeRun{run: r, ctx: ctx, cancel: cancel, due: r.Due.UnixNano(), idx: -1}
+	copyRun(&a.own, r) // the worker's r records the outcome
+	a.tctx = taskContext{Context: ctx, run: &a.own}
+	return a
 }
 
 // hold keeps a claimed run until it is due; the caller holds w.mu.
@@ -472,7 +481,7 @@ func (p *pool) popDue(now time.Time) (*activeRun, time.Time) {
 	switch {
 	case !ok:
 		return nil, time.Time{}
-	case a.run.Due.After(now):
+	case a.due > now.UnixNano():
 		return nil, a.run.Due
 	}
 	p.ready.pop()
@@ -482,16 +491,7 @@ func (p *pool) popDue(now time.Time) (*activeRun, time.Time) {
 // batchDue moves up to dueBatchSize of the pool's due runs off ready
 // into a new batch; the caller holds w.mu, and every slot of p is busy.
 func (p *pool) batchDue(now time.Time) {
-	var runs []*activeRun
-	for len(runs) < dueBatchSize {
-		a, _ := p.popDue(now)
-		if a == nil {
-			break
-		}
-		a.launched = true // a slot's next run: cancelLocked leaves it to that slot
-		runs = append(runs, a)
-	}
-	if len(runs) > 0 {
+	if runs := p.ready.takeDue(now.UnixNano(), dueBatchSize, nil); len(runs) > 0 {
 		p.due.Store(&dueBatch{runs: runs})
 	}
 }
@@ -499,7 +499,6 @@ func (p *pool) batchDue(now time.Time) {
 // occupy gives a run a pool slot; the caller holds w.mu.
 func (w *worker) occupy(a *activeRun) {
 	a.pool.busy++
-	a.launched = true
 }
 
 // spawn starts the tasks of runs that occupy slots, a goroutine each,
@@ -519,11 +518,59 @@ func (w *worker) spawn(runs []*activeRun) {
 // slot passed to starts at the time the last one ended.
 func (w *worker) run(a *activeRun) {
 	w.spawned.Add(-1)
+	var c chain
 	var at time.Time
 	for a != nil {
-		a, at = w.execute(a, at)
+		a, at = w.execute(a, at, &c)
 	}
+	c.flushGiven()
 	w.tasks.Done()
+}
+
+// chain is what a goroutine that runs one run after another (worker.run)
+// keeps between them, so that in a burst each run shares less with the
+// pool's other slots: the claims given back, and the last task looked up.
+type chain struct {
+	pool  *pool // the pool whose claims given counts
+	given int64 // claims of ended runs not yet added to pool.given
+
+	tasks *map[string]task // the registry name was looked up in
+	name  string
+	task  task
+	found bool
+}
+
+// chainGiven bounds the claims a chain gives back before it adds them to
+// pool.given; until then the pool counts them as held, and claims that
+// much less.
+const chainGiven = 64
+
+// give counts the claim of a run that ended passing its slot on.
+func (c *chain) give(p *pool) {
+	if c.pool != p {
+		c.flushGiven()
+		c.pool = p
+	}
+	if c.given++; c.given >= chainGiven {
+		c.flushGiven()
+	}
+}
+
+func (c *chain) flushGiven() {
+	if c.given > 0 {
+		c.pool.given.Add(c.given)
+		c.given = 0
+	}
+}
+
+// taskNamed looks a task up as Scheduler.taskNamed does, once per name
+// while the registry stays the same.
+func (c *chain) taskNamed(s *Scheduler, name string) (task, bool) {
+	if m := s.tasks.Load(); m != c.tasks || name != c.name {
+		c.task, c.found = (*m)[name]
+		c.tasks, c.name = m, name
+	}
+	return c.task, c.found
 }
 
 // countTasks adds n tasks about to be spawned to w.tasks; the caller
@@ -589,9 +636,7 @@ func (w *worker) freeSlots(ended []*activeRun) {
 		full = full || w.windowFull(p, now)
 		p.claimed--
 		saturated := p.busy >= p.size
-		if a.launched {
-			p.busy--
-		}
+		p.busy--       // every run that ends held a slot
 		if saturated { // a due run may be waiting for this slot
 			w.launchReady(a.pool, now, &start)
 		}
@@ -608,24 +653,22 @@ func (w *worker) freeSlots(ended []*activeRun) {
 // returns the run its slot passed to, if any, for the caller to execute,
 // and when (the end of this one). The task starts at, or now if at is
 // zero.
-func (w *worker) execute(a *activeRun, at time.Time) (*activeRun, time.Time) {
+func (w *worker) execute(a *activeRun, at time.Time, c *chain) (*activeRun, time.Time) {
 	s, ctx, r := w.s, a.ctx, a.run
 	if ctx.Err() != nil { // cancelled while it waited
-		return w.end(a, nil, "")
+		return w.end(a, nil, "", c)
 	}
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
-	r.Started = at
+	r.Started, a.own.Started = at, at
 	if s.wants(EventRunStarted) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
 	stopTimers := w.watch(r)
-	copyRun(&a.own, r) // the task's own copy; the worker's r records the outcome
-	a.tctx = taskContext{Context: ctx, run: &a.own}
-	stack, err := w.call(&a.tctx, &a.own)
+	stack, err := w.call(&a.tctx, &a.own, c)
 	stopTimers()
-	return w.end(a, err, stack)
+	return w.end(a, err, stack, c)
 }
 
 // watch starts the run's timeout and slow-run timers on the scheduler's
@@ -675,8 +718,8 @@ func (w *worker) slowAfter(r *Run) time.Duration {
 
 // call runs the task on its context and its copy of the run, turning a
 // panic into an error and a stack trace.
-func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
-	t, ok := w.s.taskNamed(r.Task)
+func (w *worker) call(ctx context.Context, r *Run, c *chain) (stack string, err error) {
+	t, ok := c.taskNamed(w.s, r.Task)
 	if !ok {
 		w.s.emit(Event{Type: EventTaskMissing, JobID: r.JobID, RunID: r.ID, Subject: r.Task})
 		w.s.log.Error("task_missing", "job", r.JobID, "task", r.Task)
@@ -697,11 +740,11 @@ func (w *worker) call(ctx context.Context, r *Run) (stack string, err error) {
 // end classifies how a run ended and hands it to the recorder, so
 // recording never delays the start of other runs. It returns the due run
 // the slot passed to, if any (takeNext), and the time it ended.
-func (w *worker) end(a *activeRun, err error, stack string) (*activeRun, time.Time) {
+func (w *worker) end(a *activeRun, err error, stack string, c *chain) (*activeRun, time.Time) {
 	r, now := a.run, w.s.clock.Now()
 	r.Finished = now
 	r.State, r.Reason, r.Error, r.Stack = outcome(a.ctx, !r.Started.IsZero(), err, stack)
-	next := w.takeNext(a, now)
+	next := w.takeNext(a, now, c)
 	w.rec.add(a) // r is the recorder's now, to write and reuse
 	return next, now
 }
@@ -712,13 +755,14 @@ func (w *worker) end(a *activeRun, err error, stack string) (*activeRun, time.Ti
 // none is due, the pool has shrunk below its runs, or w.mu is busy (the
 // recorder then frees the slot as usual, so tasks ending together never
 // queue on it).
-func (w *worker) takeNext(a *activeRun, now time.Time) *activeRun {
+func (w *worker) takeNext(a *activeRun, now time.Time, c *chain) *activeRun {
 	p := a.pool
 	if b := p.due.Load(); b != nil {
 		if next := b.take(); next != nil {
 			a.passed = true
-			p.given.Add(1) // a's claim, for fold
+			c.give(p) // a's claim, for fold
 			if b.left() == 0 {
+				c.flushGiven()
 				wake(w.s.wakeWorker) // to batch the next due runs, or claim more
 			}
 			return next
@@ -866,7 +910,7 @@ func (w *worker) giveBack(p *pool, cause error) {
 
 func (w *worker) cancelLocked(a *activeRun, cause error) {
 	a.cancel(cause)
-	if !a.launched {
+	if a.pool.ready.has(a) { // else it is running, or a slot's next (due)
 		a.pool.ready.remove(a)
 		w.launch(a) // it sees its context done and records the interruption
 	}

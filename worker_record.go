@@ -3,7 +3,8 @@ package sundial
 import (
 	"context"
 	"errors"
-	"sync"
+	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,47 +27,57 @@ type recorder struct {
 }
 
 // stage is a queue of runs between two goroutines: put wakes the taker
-// when the queue was empty, and close says no more will come.
+// when the queue was empty, and close says no more will come. It takes
+// no lock: put pushes onto a chain of runs, linked through
+// activeRun.before, with one compare-and-swap, and take swaps the whole
+// chain out; in a burst, the tasks ending on every core put at once.
 type stage struct {
-	mu     sync.Mutex
-	runs   []*activeRun
-	closed bool
+	last   atomic.Pointer[activeRun] // the run put last, or nil
+	closed atomic.Bool
 	wake   chan struct{}
 }
 
 func (q *stage) put(runs ...*activeRun) {
-	q.mu.Lock()
-	first := len(q.runs) == 0 // else the taker is awake or already woken
-	q.runs = append(q.runs, runs...)
-	q.mu.Unlock()
-	if first {
-		wake(q.wake)
+	if len(runs) == 0 {
+		return
+	}
+	for i := 1; i < len(runs); i++ {
+		runs[i].before = runs[i-1]
+	}
+	first, last := runs[0], runs[len(runs)-1]
+	for {
+		old := q.last.Load()
+		first.before = old
+		if q.last.CompareAndSwap(old, last) {
+			if old == nil { // else the taker is awake or already woken
+				wake(q.wake)
+			}
+			return
+		}
 	}
 }
 
 // pending reports whether runs are queued and more may come.
-func (q *stage) pending() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.runs) > 0 && !q.closed
-}
+func (q *stage) pending() bool { return q.last.Load() != nil && !q.closed.Load() }
 
 func (q *stage) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
+	q.closed.Store(true)
 	wake(q.wake)
 }
 
-// take returns what is queued, in buf's storage (buf's runs are taken
-// to be handled), and whether the stage was closed before.
+// take returns what is queued, in the order it was put, in buf's storage
+// (buf's runs are taken to be handled), and whether the stage was closed
+// before: then nothing more comes.
 func (q *stage) take(buf []*activeRun) ([]*activeRun, bool) {
 	clear(buf)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	runs := q.runs
-	q.runs = buf[:0]
-	return runs, q.closed
+	closed := q.closed.Load() // before the swap: every put before close is in it
+	runs := buf[:0]
+	for a := q.last.Swap(nil); a != nil; {
+		runs = append(runs, a)
+		a, a.before = a.before, nil
+	}
+	slices.Reverse(runs)
+	return runs, closed
 }
 
 // start runs the recorder until close. free frees a batch's slots; settle
@@ -157,8 +168,8 @@ func (rc *recorder) recordLoop(settle func(batch []*activeRun, flush bool) time.
 	}
 }
 
-// add queues a run whose task ended (or that never started).
-func (rc *recorder) add(a *activeRun) { rc.ended.put(a) }
+// add queues runs whose task ended (or that never started).
+func (rc *recorder) add(runs ...*activeRun) { rc.ended.put(runs...) }
 
 // close records what is queued, then stops the recorder.
 func (rc *recorder) close() {

@@ -1,6 +1,7 @@
 package sundial
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -34,7 +35,7 @@ func TestRecordingYieldsToStarts(t *testing.T) {
 			looks := 0
 			rc := &recorder{backlog: func() int { looks++; return c.backlog() }}
 			if c.queued {
-				rc.freed.runs = []*activeRun{{}}
+				rc.freed.last.Store(&activeRun{})
 			}
 			began := time.Now()
 			rc.yield()
@@ -49,5 +50,69 @@ func TestRecordingYieldsToStarts(t *testing.T) {
 				t.Errorf("yield took %v, want it to wait out its bound %v while runs kept starting", took, maxRecordDelay)
 			}
 		})
+	}
+}
+
+// TestStageKeepsOrder: runs put on a stage by several goroutines at once,
+// singly and in batches, are each taken once, and the runs of one put,
+// and the puts of one goroutine, in the order they were put.
+func TestStageKeepsOrder(t *testing.T) {
+	q := stage{wake: make(chan struct{}, 1)}
+	const putters, puts = 4, 500
+	type tag struct{ putter, seq int }
+	tags := map[*activeRun]tag{}
+	runs := make([][]*activeRun, putters)
+	for p := range runs {
+		for i := range puts {
+			a := &activeRun{}
+			runs[p] = append(runs[p], a)
+			tags[a] = tag{p, i}
+		}
+	}
+	var wg sync.WaitGroup
+	for p := range putters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < puts; {
+				n := min(1+i%3, puts-i) // one, two or three at a time
+				q.put(runs[p][i : i+n]...)
+				i += n
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); q.close(); close(done) }()
+	next := make([]int, putters)
+	var buf []*activeRun
+	for taken := 0; ; {
+		var closed bool
+		buf, closed = q.take(buf)
+		for _, a := range buf {
+			tg := tags[a]
+			if tg.seq != next[tg.putter] {
+				t.Fatalf("putter %d: took its run %d, want %d", tg.putter, tg.seq, next[tg.putter])
+			}
+			if a.before != nil {
+				t.Fatalf("a taken run still links to another")
+			}
+			next[tg.putter]++
+			taken++
+		}
+		if closed && len(buf) == 0 {
+			if taken != putters*puts {
+				t.Fatalf("took %d runs, want %d", taken, putters*puts)
+			}
+			break
+		}
+		if len(buf) == 0 {
+			select {
+			case <-q.wake:
+			case <-done:
+			}
+		}
+	}
+	if q.pending() {
+		t.Error("a drained, closed stage reports runs pending")
 	}
 }

@@ -1,0 +1,113 @@
+package sundial
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestRunQueueOrdersAndTakes runs random adds (mostly in Due order, as
+// claims hand runs over, some earlier), removals, pops and takes against
+// a model: pop returns a run due first, takeDue returns min(limit, due)
+// runs all due, has and Len agree, and a run taken or removed stays out.
+func TestRunQueueOrdersAndTakes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for round := range 200 {
+		q := newRunQueue()
+		held := map[*activeRun]bool{}
+		var gone []*activeRun
+		clock := int64(0)
+		add := func(due int64) {
+			a := &activeRun{run: &Run{Due: base.Add(time.Duration(due))}, due: base.Add(time.Duration(due)).UnixNano(), idx: -1}
+			q.add(a)
+			held[a] = true
+		}
+		out := func(a *activeRun) {
+			if !held[a] {
+				t.Fatalf("round %d: got a run not held", round)
+			}
+			delete(held, a)
+			gone = append(gone, a)
+		}
+		minDue := func() int64 {
+			m := int64(-1)
+			for a := range held {
+				if m < 0 || a.due < m {
+					m = a.due
+				}
+			}
+			return m
+		}
+		for op := range 400 {
+			switch r := rng.IntN(10); {
+			case r < 5: // a claim: in order, now and then one earlier
+				if rng.IntN(4) == 0 {
+					add(clock - rng.Int64N(50))
+				} else {
+					clock += rng.Int64N(3) // runs due together, often
+					add(clock)
+				}
+			case r < 6 && len(held) > 0: // a cancel
+				for a := range held {
+					q.remove(a)
+					out(a)
+					break
+				}
+			case r < 7 && len(held) > 0:
+				want := minDue()
+				a := q.pop()
+				if a.due != want {
+					t.Fatalf("round %d op %d: popped due %d, want the earliest, %d", round, op, a.due-base.UnixNano(), want-base.UnixNano())
+				}
+				out(a)
+			case r < 9:
+				now := base.UnixNano() + clock - rng.Int64N(20)
+				limit := 1 + rng.IntN(8)
+				due := 0
+				for a := range held {
+					if a.due <= now {
+						due++
+					}
+				}
+				runs := q.takeDue(now, limit, nil)
+				if len(runs) != min(limit, due) {
+					t.Fatalf("round %d op %d: took %d runs, want %d (limit %d, due %d)", round, op, len(runs), min(limit, due), limit, due)
+				}
+				for _, a := range runs {
+					if a.due > now {
+						t.Fatalf("round %d op %d: took a run not due", round, op)
+					}
+					out(a)
+				}
+			default:
+				if len(gone) > 0 { // a stale position leads nowhere
+					a := gone[rng.IntN(len(gone))]
+					if q.has(a) {
+						t.Fatalf("round %d op %d: a run taken out is still had", round, op)
+					}
+					q.remove(a)
+				}
+			}
+			if q.Len() != len(held) {
+				t.Fatalf("round %d op %d: Len %d, holding %d", round, op, q.Len(), len(held))
+			}
+			for a := range held {
+				if !q.has(a) {
+					t.Fatalf("round %d op %d: a held run is not had", round, op)
+				}
+			}
+		}
+		for len(held) > 0 { // drain in order
+			want := minDue()
+			if a := q.pop(); a.due != want {
+				t.Fatalf("round %d: drained due %d, want %d", round, a.due, want)
+			} else {
+				out(a)
+			}
+		}
+		if _, ok := q.peek(); ok {
+			t.Fatalf("round %d: an empty queue peeks a run", round)
+		}
+	}
+}
