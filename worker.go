@@ -37,6 +37,10 @@ type worker struct {
 	spent   []*Run         // runs recorded, for the memory store to reuse (the recorder's goroutine only)
 	spawned atomic.Int64   // goroutines spawned to run a task that have not begun (startBacklog)
 
+	// exactClock is set on the system clock where sleepExactly works: the
+	// loop wakes for a burst on time, not up to a millisecond late.
+	exactClock bool
+
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
 	shared    bool
@@ -177,6 +181,8 @@ func (c *taskContext) Value(key any) any {
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{},
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
+	_, system := s.clock.(SystemClock)
+	w.exactClock = system && canSleepExactly
 	if _, shared := s.store.(StoreClock); shared {
 		w.shared, w.ahead = true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
@@ -230,7 +236,7 @@ func (w *worker) loop(ctx context.Context) {
 		timer    Timer         // reused: with runs spread over the second, the loop wakes for each
 	)
 	for {
-		next := w.launchDue() // what is due starts before the store is asked for more
+		next, burst := w.launchDue() // what is due starts before the store is asked for more
 		if ctx.Err() != nil {
 			break
 		}
@@ -246,17 +252,24 @@ func (w *worker) loop(ctx context.Context) {
 				done <- claimed{full, err}
 			}()
 		}
-		at := next
+		at, exact := next, burst && w.exactClock
 		if !inFlight && (at.IsZero() || claimAt.Before(at)) {
-			at = claimAt
+			at, exact = claimAt, false
 		}
 		var tick <-chan time.Time
 		if !at.IsZero() {
-			timer = rearm(w.s.clock, timer, at)
+			wakeAt := at
+			if exact {
+				wakeAt = at.Add(-exactLead)
+			}
+			timer = rearm(w.s.clock, timer, wakeAt)
 			tick = timer.C()
 		}
 		select {
 		case <-tick:
+			if d := time.Until(at); exact && d > 0 && d <= exactLead {
+				sleepExactly(d)
+			}
 		case <-w.s.wakeWorker:
 			again = true
 		case <-w.rethink:
@@ -384,8 +397,9 @@ func (w *worker) hold(a *activeRun) {
 
 // launchDue starts the due runs whose pools have a free slot, and returns
 // when the next held run falls due (zero if none, or if the due ones wait
-// for a slot: a finishing run wakes the loop).
-func (w *worker) launchDue() time.Time {
+// for a slot: a finishing run wakes the loop), and whether a burst of runs
+// falls due then.
+func (w *worker) launchDue() (time.Time, bool) {
 	now := w.s.clock.Now()
 	if w.starts == nil {
 		w.starts = make([]*activeRun, 0, launchBatch)
@@ -401,14 +415,30 @@ func (w *worker) launchDue() time.Time {
 				next = due
 			}
 		}
+		burst := false
+		if len(start) < launchBatch && !next.IsZero() {
+			for _, p := range w.pools {
+				burst = burst || p.ready.dueAt(next.UnixNano(), burstRuns) == burstRuns
+			}
+		}
 		w.countTasks(len(start))
 		w.mu.Unlock()
 		w.spawn(start)
 		if len(start) < launchBatch {
-			return next
+			return next, burst
 		}
 	}
 }
+
+// burstRuns is how many runs due at one instant make a burst, which the
+// loop wakes for exactly (sleepExactly): a burst's last run starts as late
+// as its first, plus the time to start all before it.
+const burstRuns = 32
+
+// exactLead is how long before a burst the loop wakes on the runtime's
+// timer, which may wake it up to a millisecond late, to sleep the rest
+// exactly.
+const exactLead = 2 * time.Millisecond
 
 // idle reports whether no run is due soon: the worker is alone on its
 // store, so it claims every run created a lookahead ahead, and holds none,

@@ -154,3 +154,18 @@ func (q *runQueue) takeDue(now int64, limit int, runs []*activeRun) []*activeRun
 // holes counts the removed runs in sorted[head:]: runs removed from the
 // middle of the queue (cancelled while waiting) leave one each.
 func (q *runQueue) holes() int { return len(q.sorted) - q.head - q.live }
+
+// dueAt counts the runs at the front of sorted due at t, up to limit:
+// whether a burst is due at t.
+func (q *runQueue) dueAt(t int64, limit int) int {
+	n := 0
+	for i := q.head; i < len(q.sorted) && n < limit; i++ {
+		if a := q.sorted[i]; a != nil {
+			if a.due != t {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}

@@ -111,3 +111,29 @@ func TestRunQueueOrdersAndTakes(t *testing.T) {
 		}
 	}
 }
+
+// TestRunQueueCountsABurst checks dueAt, which tells the worker to wake
+// exactly for a burst: it counts the runs at the front due at one
+// instant, skipping removed ones, up to its limit.
+func TestRunQueueCountsABurst(t *testing.T) {
+	q := newRunQueue()
+	var runs []*activeRun
+	for i := range 10 {
+		due := int64(100)
+		if i >= 6 {
+			due = 200
+		}
+		a := &activeRun{run: &Run{Due: time.Unix(0, due)}, due: due, idx: -1}
+		runs = append(runs, a)
+		q.add(a)
+	}
+	q.remove(runs[2])
+	for _, c := range []struct {
+		at          int64
+		limit, want int
+	}{{100, 32, 5}, {100, 3, 3}, {200, 32, 0}, {50, 32, 0}} {
+		if got := q.dueAt(c.at, c.limit); got != c.want {
+			t.Errorf("dueAt(%d, %d) = %d, want %d", c.at, c.limit, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package sundial
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSleepExactlySleeps: where the platform has it, sleepExactly sleeps
+// at least the time asked, and not a great deal more.
+func TestSleepExactlySleeps(t *testing.T) {
+	const d = 3 * time.Millisecond
+	began := time.Now()
+	slept := sleepExactly(d)
+	took := time.Since(began)
+	if slept != canSleepExactly {
+		t.Fatalf("sleepExactly reported %v on a platform where it can: %v", slept, canSleepExactly)
+	}
+	if slept && (took < d || took > d+time.Second) {
+		t.Errorf("sleepExactly(%v) took %v", d, took)
+	}
+}
+
+// TestLaunchDueReportsABurst: the worker loop wakes exactly only for a
+// burst, burstRuns or more held runs due at one instant, and only on the
+// system clock.
+func TestLaunchDueReportsABurst(t *testing.T) {
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
+	cases := []struct {
+		name  string
+		dues  []time.Duration // after at, one held run each
+		burst bool
+	}{
+		{"one run", []time.Duration{0}, false},
+		{"one short of a burst", make([]time.Duration, burstRuns-1), false},
+		{"a burst", make([]time.Duration, burstRuns), true},
+		{"spread over the second", spread(2 * burstRuns), false},
+		{"a burst after one run", append([]time.Duration{-time.Millisecond}, make([]time.Duration, burstRuns)...), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := New(Config{NodeID: "n"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := s.worker
+			if w.exactClock != canSleepExactly {
+				t.Errorf("exactClock %v on the system clock, want %v", w.exactClock, canSleepExactly)
+			}
+			w.mu.Lock()
+			for i, d := range c.dues {
+				w.hold(newActive(&Run{ID: fmt.Sprintf("r%d", i), JobID: "j", Due: at.Add(d)}))
+			}
+			w.mu.Unlock()
+			next, burst := w.launchDue()
+			if first := at.Add(min(c.dues[0], 0)); !next.Equal(first) {
+				t.Errorf("next = %v, want %v", next, first)
+			}
+			if burst != c.burst {
+				t.Errorf("burst = %v, want %v", burst, c.burst)
+			}
+		})
+	}
+	s, err := New(Config{NodeID: "n", Clock: stepClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.worker.exactClock {
+		t.Error("the worker sleeps exactly on a clock not the system's")
+	}
+}
+
+// spread returns n offsets a millisecond apart.
+func spread(n int) []time.Duration {
+	ds := make([]time.Duration, n)
+	for i := range ds {
+		ds[i] = time.Duration(i) * time.Millisecond
+	}
+	return ds
+}
+
+// stepClock is a clock other than the system's.
+type stepClock struct{ SystemClock }
