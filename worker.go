@@ -217,11 +217,11 @@ func (w *worker) livePool(name string) (*pool, bool) {
 }
 
 // loop claims runs and starts the due ones until ctx is done; running
-// tasks go on. Claimed runs wait in a heap by Due, without a pool slot, so
-// runs created ahead of their time cannot fill the pools. The claim itself
-// runs beside the loop, one at a time, so a slow store call (a busy
-// writer, a checkpoint, a reconnect) never delays the start of runs the
-// worker already holds.
+// tasks go on. Claimed runs wait in order of Due (runQueue), without a
+// pool slot, so runs created ahead of their time cannot fill the pools.
+// The claim itself runs beside the loop, one at a time, so a slow store
+// call (a busy writer, a checkpoint, a reconnect) never delays the start
+// of runs the worker already holds.
 func (w *worker) loop(ctx context.Context) {
 	type claimed struct {
 		full bool // the claim took all it could: more may be waiting
