@@ -68,7 +68,7 @@ func (s *Scheduler) scheduleRound(ctx context.Context) (bool, error) {
 		}
 		commits[i] = c
 	}
-	defer func() { clear(slab); s.runSlab = slab[:0] }()
+	defer func() { clear(slab[:cap(slab)]); s.runSlab = slab[:0] }() // past len too: a commit that outgrew its part wrote there
 	results, err := s.store.CommitFires(ctx, commits, now)
 	if err != nil {
 		return false, err
