@@ -511,7 +511,7 @@ func (p *pool) popDue(now time.Time) (*activeRun, time.Time) {
 	switch {
 	case !ok:
 		return nil, time.Time{}
-	case a.due > now.UnixNano():
+	case !a.dueBy(now):
 		return nil, a.run.Due
 	}
 	p.ready.pop()
@@ -548,7 +548,7 @@ func (w *worker) spawn(runs []*activeRun) {
 // slot passed to starts at the time the last one ended.
 func (w *worker) run(a *activeRun) {
 	w.spawned.Add(-1)
-	var c chain
+	c := chain{pool: a.pool} // every run the slot passes to is of its pool
 	var at time.Time
 	for a != nil {
 		a, at = w.execute(a, at, &c)
@@ -561,7 +561,7 @@ func (w *worker) run(a *activeRun) {
 // keeps between them, so that in a burst each run shares less with the
 // pool's other slots: the claims given back, and the last task looked up.
 type chain struct {
-	pool  *pool // the pool whose claims given counts
+	pool  *pool // the pool of its runs
 	given int64 // claims of ended runs not yet added to pool.given
 
 	tasks *map[string]task // the registry name was looked up in
@@ -576,11 +576,7 @@ type chain struct {
 const chainGiven = 64
 
 // give counts the claim of a run that ended passing its slot on.
-func (c *chain) give(p *pool) {
-	if c.pool != p {
-		c.flushGiven()
-		c.pool = p
-	}
+func (c *chain) give() {
 	if c.given++; c.given >= chainGiven {
 		c.flushGiven()
 	}
@@ -790,7 +786,7 @@ func (w *worker) takeNext(a *activeRun, now time.Time, c *chain) *activeRun {
 	if b := p.due.Load(); b != nil {
 		if next := b.take(); next != nil {
 			a.passed = true
-			c.give(p) // a's claim, for fold
+			c.give() // a's claim, for fold
 			if b.left() == 0 {
 				c.flushGiven()
 				wake(w.s.wakeWorker) // to batch the next due runs, or claim more
@@ -851,8 +847,11 @@ func (p *pool) dueHeld(now time.Time) bool {
 		return true
 	}
 	a, ok := p.ready.peek()
-	return ok && !a.run.Due.After(now)
+	return ok && a.dueBy(now)
 }
+
+// dueBy reports whether the run is due as of now.
+func (a *activeRun) dueBy(now time.Time) bool { return a.due <= now.UnixNano() }
 
 // outcome classifies how a run ended. A run that never started (the
 // scheduler stopped first) is interrupted; a task that returned nil
@@ -940,8 +939,7 @@ func (w *worker) giveBack(p *pool, cause error) {
 
 func (w *worker) cancelLocked(a *activeRun, cause error) {
 	a.cancel(cause)
-	if a.pool.ready.has(a) { // else it is running, or a slot's next (due)
-		a.pool.ready.remove(a)
+	if a.pool.ready.remove(a) { // else it is running, or a slot's next (due)
 		w.launch(a) // it sees its context done and records the interruption
 	}
 }

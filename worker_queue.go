@@ -64,9 +64,6 @@ func (q *runQueue) at(a *activeRun) int {
 	return int(i)
 }
 
-// has reports whether a run is in the queue.
-func (q *runQueue) has(a *activeRun) bool { return a.idx >= 0 || q.at(a) >= 0 }
-
 // front returns the first run of sorted, skipping removed ones, or nil.
 func (q *runQueue) front() *activeRun {
 	if q.live == 0 {
@@ -94,21 +91,23 @@ func (q *runQueue) pop() *activeRun {
 	return a
 }
 
-// remove takes a run out if it is in the queue.
-func (q *runQueue) remove(a *activeRun) {
+// remove takes a run out if it is in the queue, and reports whether it
+// was.
+func (q *runQueue) remove(a *activeRun) bool {
 	if a.idx >= 0 {
 		q.early.remove(a)
-		return
+		return true
 	}
 	i := q.at(a)
 	if i < 0 {
-		return
+		return false
 	}
 	q.sorted[i] = nil
 	q.live--
 	if i == q.head {
 		q.head++
 	}
+	return true
 }
 
 // takeDue appends to runs up to limit runs due by now, and removes them:

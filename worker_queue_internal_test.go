@@ -83,18 +83,17 @@ func TestRunQueueOrdersAndTakes(t *testing.T) {
 			default:
 				if len(gone) > 0 { // a stale position leads nowhere
 					a := gone[rng.IntN(len(gone))]
-					if q.has(a) {
-						t.Fatalf("round %d op %d: a run taken out is still had", round, op)
+					if q.remove(a) {
+						t.Fatalf("round %d op %d: a run taken out was still in the queue", round, op)
 					}
-					q.remove(a)
 				}
 			}
 			if q.Len() != len(held) {
 				t.Fatalf("round %d op %d: Len %d, holding %d", round, op, q.Len(), len(held))
 			}
 			for a := range held {
-				if !q.has(a) {
-					t.Fatalf("round %d op %d: a held run is not had", round, op)
+				if a.idx < 0 && q.at(a) < 0 {
+					t.Fatalf("round %d op %d: a held run is not in the queue", round, op)
 				}
 			}
 		}
