@@ -209,7 +209,7 @@ func (m *MemoryStore) warmJob(id string) uint64 {
 	h := m.hash.str(id)
 	if p := m.warmIdx.Load(); p != nil {
 		e := *p
-		prefetch(unsafe.Pointer(&e[int(uint32(h))&(len(e)-1)]))
+		prefetch(unsafe.Pointer(&e[home(e, uint32(h))]))
 	}
 	return h
 }

@@ -164,7 +164,7 @@ func (x *idIndex) probe(tag uint32, is func(slot int32) bool) place {
 	e := x.entries
 	mask := len(e) - 1
 	free := -1
-	for i := int(tag) & mask; ; i = (i + 1) & mask {
+	for i := home(e, tag); ; i = (i + 1) & mask {
 		low := uint32(e[i])
 		switch {
 		case low == 0: // the end of the probe: no entry is accepted
@@ -181,6 +181,10 @@ func (x *idIndex) probe(tag uint32, is func(slot int32) bool) place {
 		}
 	}
 }
+
+// home returns where the probe for tag starts in entries, a power of two
+// long.
+func home(entries []uint64, tag uint32) int { return int(tag) & (len(entries) - 1) }
 
 // set makes entry at.pos hold slot s.
 func (x *idIndex) set(at place, s int32) {
