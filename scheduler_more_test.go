@@ -486,6 +486,13 @@ func burst(t *testing.T, jobs int) (e *env, calls *sync.Map, release chan struct
 	return e, calls, release
 }
 
+// entries counts the entries of m.
+func entries(m *sync.Map) int {
+	n := 0
+	m.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
 // waitRuns waits until the store holds n runs in the given states (any
 // state when none is given).
 func waitRuns(t *testing.T, e *env, n int, states ...sundial.RunState) {
@@ -520,8 +527,7 @@ func TestBurstHandsSlotsOnWithoutTheLock(t *testing.T) {
 	deadline := time.Now().Add(wait)
 	for {
 		busy, claimed := e.s.PoolCounts("p")
-		n := 0
-		calls.Range(func(any, any) bool { n++; return true })
+		n := entries(calls)
 		if n == jobs && busy == 0 && claimed == 0 {
 			break
 		}
@@ -548,9 +554,7 @@ func TestBatchedRunsGoBackUnstarted(t *testing.T) {
 			t.Fatalf("%d runs still wait in the removed pool's batch", n)
 		}
 		waitRuns(t, e, jobs-2, sundial.RunPending)
-		n := 0
-		calls.Range(func(any, any) bool { n++; return true })
-		if n != 2 {
+		if n := entries(calls); n != 2 {
 			t.Fatalf("%d tasks ran, want the 2 started before the pool was removed", n)
 		}
 	})
@@ -565,9 +569,7 @@ func TestBatchedRunsGoBackUnstarted(t *testing.T) {
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		calls.Range(func(any, any) bool { n++; return true })
-		if n != 2 {
+		if n := entries(calls); n != 2 {
 			t.Fatalf("%d tasks ran, want the 2 started before the shutdown", n)
 		}
 	})
