@@ -191,6 +191,16 @@ func TestNewRunID(t *testing.T) {
 	if len(a) != 26 || a == b || a >= b {
 		t.Errorf("ids %q %q: want 26 characters, unique, sorted by time", a, b)
 	}
+	// IDs made in one millisecond share the time's 10 characters and
+	// differ in their random 16.
+	seen := map[string]bool{}
+	for range 10000 {
+		id := NewRunID(now)
+		if id[:10] != a[:10] || seen[id] {
+			t.Fatalf("id %q: want the prefix %q and no repeat in 10,000", id, a[:10])
+		}
+		seen[id] = true
+	}
 }
 
 func TestRunCheckNew(t *testing.T) {
