@@ -91,10 +91,10 @@ func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 	}
 	var held, backlog, future []time.Time
 	for _, f := range fires {
-		switch {
-		case f.After(in.now):
+		switch in.fireKind(f) {
+		case fireFuture:
 			future = append(future, f)
-		case in.heldByLapse(f):
+		case fireHeld:
 			held = append(held, f)
 		default:
 			backlog = append(backlog, f)
@@ -117,11 +117,30 @@ func (in fireInput) coalesce(fires []time.Time, c *FireCommit) []time.Time {
 func (in fireInput) backlog(fires []time.Time) int {
 	n := 0
 	for _, f := range fires {
-		if !f.After(in.now) && !in.heldByLapse(f) {
+		if in.fireKind(f) == fireBacklog {
 			n++
 		}
 	}
 	return n
+}
+
+// fireKind is how coalesce sees a fire.
+type fireKind uint8
+
+const (
+	fireBacklog fireKind = iota // already due, of the scheduler's making
+	fireHeld                    // fell due while a lapsed claim held the job (heldByLapse)
+	fireFuture                  // not due yet
+)
+
+func (in fireInput) fireKind(f time.Time) fireKind {
+	switch {
+	case f.After(in.now):
+		return fireFuture
+	case in.heldByLapse(f):
+		return fireHeld
+	}
+	return fireBacklog
 }
 
 // heldByLapse reports whether fire f fell due while a claim that lapsed
