@@ -168,8 +168,8 @@ func (rc *recorder) recordLoop(settle func(batch []*activeRun, flush bool) time.
 	}
 }
 
-// add queues runs whose task ended (or that never started).
-func (rc *recorder) add(runs ...*activeRun) { rc.ended.put(runs...) }
+// add queues a run whose task ended (or that never started).
+func (rc *recorder) add(a *activeRun) { rc.ended.put(a) }
 
 // close records what is queued, then stops the recorder.
 func (rc *recorder) close() {
