@@ -88,3 +88,25 @@ func TestRecorderCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderWaitFor checks that waitFor returns once every fire of the
+// window ran, in whatever order, and waits out its deadline while one is
+// missing.
+func TestRecorderWaitFor(t *testing.T) {
+	start := time.Now().Add(-time.Hour)
+	r := newRecorder(2, 3, start, time.Minute, true)
+	for _, f := range [][2]int{{0, 2}, {1, 0}, {0, 0}, {1, 1}, {0, 1}} { // job 1's slot 2 missing
+		r.task(f[0], start.Add(time.Duration(f[1])*time.Minute))
+	}
+	t0 := time.Now()
+	r.waitFor(6, t0.Add(50*time.Millisecond))
+	if waited := time.Since(t0); waited < 50*time.Millisecond {
+		t.Fatalf("returned after %v with a fire missing", waited)
+	}
+	r.task(1, start.Add(2*time.Minute))
+	t0 = time.Now()
+	r.waitFor(6, t0.Add(time.Minute))
+	if waited := time.Since(t0); waited > 30*time.Second {
+		t.Fatalf("waited %v with every fire run", waited)
+	}
+}
