@@ -9,7 +9,8 @@ import (
 // TestRunQueueOrdersAndTakes runs random adds (mostly in Due order, as
 // claims hand runs over, some earlier), removals, pops and takes against
 // a model: pop returns a run due first, takeDue returns min(limit, due)
-// runs all due, has and Len agree, and a run taken or removed stays out.
+// runs all due, Len agrees, and a run taken or removed stays out (remove
+// reports it not there).
 func TestRunQueueOrdersAndTakes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
