@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -201,7 +202,7 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 		}
 	}
 	m.mu.Lock()
-	inserted := m.insertRuns(runs, time.Time{})
+	inserted := slices.Clone(m.insertRuns(runs, time.Time{})) // not the caller's own slice
 	var notices []Notice
 	for _, r := range inserted {
 		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
@@ -212,13 +213,16 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 
 // insertRuns stores copies of the runs whose key is new and returns
 // those it inserted: the caller's own runs, which the store does not keep
-// (a copy, with Created set, where the caller left Created zero).
+// (a copy, with Created set, where the caller left Created zero). When it
+// inserted every run as given, which is every fire's case, it returns
+// runs itself: a commit's result then costs no allocation.
 func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 	var out []*Run
-	for _, r := range runs {
+	for i, r := range runs {
 		k := keyOf(r)
 		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 ||
 			m.doneKey(k, r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())) {
+			out = diverge(out, runs, i)
 			continue
 		}
 		of := m.runsOf(r.JobID)
@@ -227,6 +231,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		if mr.run.Created.IsZero() {
 			mr.run.Created = now
 			r = mr.run.Clone()
+			out = diverge(out, runs, i)
 		}
 		if mr.run.State == RunPending {
 			k.job = mr.run.JobID // the job's own copy (jobRuns.own)
@@ -237,9 +242,26 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		} else {
 			m.archive(mr)
 		}
-		out = append(out, r)
+		if out != nil {
+			out = append(out, r)
+		}
+	}
+	switch {
+	case out == nil && len(runs) > 0:
+		return runs
+	case len(out) == 0:
+		return nil
 	}
 	return out
+}
+
+// diverge returns out, or, while it is nil, a new slice holding runs[:i]:
+// insertRuns's result once it stops being runs itself.
+func diverge(out, runs []*Run, i int) []*Run {
+	if out != nil {
+		return out
+	}
+	return append(make([]*Run, 0, len(runs)), runs[:i]...)
 }
 
 func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
