@@ -50,6 +50,11 @@ type MemoryStore struct {
 	spareOut  []*Run                        // for claims to copy runs into (takeRuns)
 	nodes     map[string]memNode            // node ID → its last heartbeat
 
+	// The triggers of released claims' jobs, for claims to unpack into
+	// (releaseDue), like spareJobs.
+	spareIntervals []*IntervalTrigger
+	spareDates     []*DateTrigger
+
 	hash    idHash                   // the job table's and the run archive's
 	warmIdx atomic.Pointer[[]uint64] // the job index's entries, for warmJob, which holds no lock
 	locs    locTable                 // the time zones of packed jobs

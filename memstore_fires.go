@@ -60,9 +60,10 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		if j == nil {
 			j = new(Job)
 		}
-		j = m.unpackInto(j, s)
+		jr := m.byJob[string(m.jobs.idBytes(s))]
+		j = m.unpackClaimed(j, s, jr)
 		d := DueJob{Job: j, Lapsed: e.lapsed, Token: m.claimSeq}
-		if jr := m.byJob[j.ID]; jr != nil {
+		if jr != nil {
 			d.Pending, d.PendingDue = len(jr.pending), jr.pendingDue()
 			for _, mr := range jr.running {
 				r := mr.run.Clone()
@@ -79,20 +80,26 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 	return out, nil
 }
 
-// releaseDue takes back the jobs of a claim whose round is over, and its
-// array, for the next claims to unpack and append into: a Scheduler's
-// schedule round, which keeps nothing of them, hands them back; every
-// fire would allocate a job otherwise. The runs decided from a job share
-// none of its memory that unpacking writes: a job's strings and arguments
-// are new at each unpack.
+// releaseDue takes back the jobs of a claim whose round is over, their
+// interval and date triggers, and its array, for the next claims to
+// unpack and append into: a Scheduler's schedule round, which keeps
+// nothing of them, hands them back; every fire would allocate a job and
+// a trigger otherwise. The runs decided from a job share none of the
+// memory that unpacking writes again: a job's strings and arguments are
+// the job's own, never rewritten. Every interval and date trigger of a
+// claimed job is one that unpacking made, never one the store keeps (pack
+// encodes those kinds whole, so no extra holds one).
 func (m *MemoryStore) releaseDue(due []DueJob) {
 	m.mu.Lock()
 	for _, d := range due {
-		if len(m.spareJobs) >= maxSpare {
-			break
+		switch t := d.Job.Trigger.(type) {
+		case *IntervalTrigger:
+			putSpare(&m.spareIntervals, t)
+		case *DateTrigger:
+			putSpare(&m.spareDates, t)
 		}
 		*d.Job = Job{}
-		m.spareJobs = append(m.spareJobs, d.Job)
+		putSpare(&m.spareJobs, d.Job)
 	}
 	clear(due)
 	m.dueBuf = due[:0] // the next claim's, which grows it no more

@@ -67,10 +67,60 @@ func TestMemoryStorePackRoundTrip(t *testing.T) {
 	} {
 		m := NewMemoryStore(MemoryConfig{})
 		m.mu.Lock()
-		got := m.unpack(m.pack(j, m.jobs.find(j.ID)))
+		s := m.pack(j, m.jobs.find(j.ID))
+		got := m.unpack(s)
+		claimed := m.unpackClaimed(new(Job), s, nil)
+		known := m.unpackClaimed(new(Job), s, &jobRuns{jobID: strings.Clone(j.ID), task: "t", executor: "io"})
 		m.mu.Unlock()
-		if !reflect.DeepEqual(got, j) {
-			t.Errorf("%s:\n got %#v\nwant %#v", j.ID, got, j)
+		for _, g := range []struct {
+			how string
+			got *Job
+		}{{"unpack", got}, {"unpackClaimed", claimed}, {"unpackClaimed, the runs known", known}} {
+			if !reflect.DeepEqual(g.got, j) {
+				t.Errorf("%s, %s:\n got %#v\nwant %#v", j.ID, g.how, g.got, j)
+			}
+		}
+	}
+}
+
+// TestMemoryStoreClaimedJobsOwnTheirStrings: a claim unpacks a job
+// without copying it whole (unpackClaimed reads the packed job where the
+// store keeps it), so every string of the claimed job must be its own or
+// its runs' record's: writing over the packed job's memory once the job
+// is removed changes none of them.
+func TestMemoryStoreClaimedJobsOwnTheirStrings(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, withRuns := range []bool{false, true} {
+		m := NewMemoryStore(MemoryConfig{})
+		rich := func(id, text string) *Job {
+			return &Job{ID: id, Name: "name-" + text, Task: "task-" + text, Args: json.RawMessage(`"` + text + `"`),
+				Trigger: MustEvery(time.Minute, nil), NextFire: now, Executor: "ex-" + text,
+				Tags: []string{"tag-" + text}, Metadata: map[string]string{"key-" + text: "value-" + text}}
+		}
+		if _, err := m.AddJob(ctx, rich("job-a", "aaaa"), ConflictError, now); err != nil {
+			t.Fatal(err)
+		}
+		if withRuns { // the job's runs' record holds its ID, task and executor, which a claim then shares
+			addRun(t, m, &Run{ID: "r1", JobID: "job-a", Task: "task-aaaa", Executor: "ex-aaaa", Scheduled: now.Add(-time.Hour),
+				Due: now.Add(-time.Hour), Attempt: 1, State: RunSucceeded, Created: now})
+		}
+		due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: now, Horizon: now, Lease: time.Minute})
+		if err != nil || len(due) != 1 {
+			t.Fatalf("claimed %d jobs: %v", len(due), err)
+		}
+		strs := func(j *Job) []any { return []any{j.ID, j.Name, j.Task, string(j.Args), j.Executor, j.Tags, j.Metadata} }
+		want := strs(rich("job-a", "aaaa"))
+		if err := m.RemoveJob(ctx, "job-a"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 { // the same sizes, into the freed memory
+			if _, err := m.AddJob(ctx, rich(fmt.Sprintf("job-%c", 'b'+i), "zzzz"), ConflictError, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := strs(due[0].Job); !reflect.DeepEqual(got, want) {
+			t.Errorf("with runs %v, the claimed job changed with the store's memory:\n got %q\nwant %q", withRuns, got, want)
 		}
 	}
 }
@@ -516,16 +566,17 @@ func TestMemoryStoreRunPackRoundTrip(t *testing.T) {
 }
 
 // TestMemoryStoreReleasedJobsShareNothing: a claim's jobs handed back with
-// releaseDue are unpacked into again by later claims. What was decided
-// from them keeps its values, and a job unpacked into a released one
-// carries nothing of the job before.
+// releaseDue are unpacked into again by later claims, and so are their
+// triggers. What was decided from them keeps its values, a job unpacked
+// into a released one carries nothing of the job before, and the store's
+// own job is untouched.
 func TestMemoryStoreReleasedJobsShareNothing(t *testing.T) {
 	m := NewMemoryStore(MemoryConfig{})
 	ctx := context.Background()
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	rich := &Job{ID: "rich", Task: "t1", Args: json.RawMessage(`{"a":1}`), Trigger: MustEvery(time.Minute, nil), NextFire: now,
 		Tags: []string{"x"}, Metadata: map[string]string{"k": "v"}, Timeout: time.Minute, Executor: "io"}
-	plain := &Job{ID: "plain", Task: "t2", Trigger: MustEvery(time.Minute, nil), NextFire: now.Add(time.Second)}
+	plain := &Job{ID: "plain", Task: "t2", Trigger: MustEvery(2*time.Minute, nil), NextFire: now.Add(time.Second)}
 	for _, j := range []*Job{rich, plain} {
 		if _, err := m.AddJob(ctx, j, ConflictError, now); err != nil {
 			t.Fatal(err)
@@ -540,10 +591,20 @@ func TestMemoryStoreReleasedJobsShareNothing(t *testing.T) {
 	}
 	first := claim(now)
 	task, args := first.Job.Task, first.Job.Args // what a decided run keeps
+	trig := first.Job.Trigger
 	m.releaseDue([]DueJob{first})
 	second := claim(now.Add(time.Second))
 	if second.Job != first.Job {
 		t.Fatal("the released job was not unpacked into again")
+	}
+	if second.Job.Trigger != trig {
+		t.Error("the released job's trigger was not unpacked into again")
+	}
+	if iv, ok := second.Job.Trigger.(*IntervalTrigger); !ok || iv.Interval() != 2*time.Minute {
+		t.Errorf("the job unpacked into a released one has trigger %v, want every 2m", second.Job.Trigger)
+	}
+	if got, err := m.GetJob(ctx, "rich"); err != nil || got.Trigger.(*IntervalTrigger).Interval() != time.Minute {
+		t.Errorf("the store's job after its trigger was reused: %v, %v", got, err)
 	}
 	if task != "t1" || string(args) != `{"a":1}` {
 		t.Errorf("after reuse the first job's task and args read %q, %s", task, args)
@@ -648,4 +709,43 @@ func TestWarmJobReadsTheLiveIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	live("after RemoveAllJobs")
+}
+
+// TestMemoryStoreCommitReturnsItsRuns: a commit whose runs all went in
+// reports them in the caller's own slice, which costs a fire nothing;
+// one whose run was a duplicate reports the others in a slice of its
+// own, and AddRuns never hands back its caller's slice.
+func TestMemoryStoreCommitReturnsItsRuns(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMemoryStore(MemoryConfig{})
+	if _, err := m.AddJob(ctx, &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Second, nil), NextFire: now}, ConflictError, now); err != nil {
+		t.Fatal(err)
+	}
+	run := func(id string, at time.Time) *Run {
+		return &Run{ID: id, JobID: "j", Task: "t", Scheduled: at, Due: at, Attempt: 1, State: RunPending, Created: now}
+	}
+	commit := func(runs ...*Run) []*Run {
+		due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: now, Horizon: now.Add(time.Hour), Lease: time.Minute})
+		if err != nil || len(due) != 1 {
+			t.Fatalf("claimed %d jobs: %v", len(due), err)
+		}
+		res, err := m.CommitFires(ctx, []FireCommit{{JobID: "j", Token: due[0].Token, Runs: runs, NextFire: now}}, now)
+		if err != nil || res[0].Lost {
+			t.Fatalf("commit: %+v, %v", res, err)
+		}
+		return res[0].Inserted
+	}
+	runs := []*Run{run("r1", now), run("r2", now.Add(time.Second))}
+	if got := commit(runs...); len(got) != 2 || &got[0] != &runs[0] {
+		t.Errorf("a commit of new runs reported %v, not its own slice", got)
+	}
+	again := []*Run{run("r3", now), run("r4", now.Add(2*time.Second))} // r3 repeats r1's fire
+	if got := commit(again...); len(got) != 1 || got[0] != again[1] {
+		t.Errorf("a commit with a duplicate reported %v, want only r4", got)
+	}
+	add := []*Run{run("r5", now.Add(3*time.Second))}
+	if got, err := m.AddRuns(ctx, add); err != nil || len(got) != 1 || &got[0] == &add[0] {
+		t.Errorf("AddRuns reported %v (%v), in its caller's slice", got, err)
+	}
 }

@@ -308,6 +308,13 @@ func takeSpare[T any](spare *[]*T) *T {
 	return v
 }
 
+// putSpare keeps v, if not nil, for reuse, up to maxSpare values.
+func putSpare[T any](spare *[]*T, v *T) {
+	if v != nil && len(*spare) < maxSpare {
+		*spare = append(*spare, v)
+	}
+}
+
 // slot returns the job in slot s.
 func (t *jobTable) slot(s int32) *memJob { return t.slots.at(s) }
 

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 // A packed job is the ID (length, bytes), then the fields not at their
@@ -264,8 +266,30 @@ func (m *MemoryStore) unpack(s int32) *Job {
 // unpackInto rebuilds the job in slot s in j, which it overwrites whole:
 // nothing of what j held before is kept or written to.
 func (m *MemoryStore) unpackInto(j *Job, s int32) *Job {
+	// One copy, which the job's strings share.
+	return m.unpackFrom(j, s, unpacker{s: string(m.jobs.data(s)), locs: &m.locs})
+}
+
+// unpackClaimed is unpackInto for a claim, which a job that fires every
+// second makes every second: it copies no more of the packed job than
+// it must. The job's strings are jr's (the job's runs, nil if it has
+// none) where they match, and its interval or date trigger is one a
+// claim released (releaseDue) where one is spare.
+func (m *MemoryStore) unpackClaimed(j *Job, s int32, jr *jobRuns) *Job {
+	data := m.jobs.data(s)
+	u := unpacker{s: unsafe.String(unsafe.SliceData(data), len(data)), locs: &m.locs, borrowed: true}
+	if jr != nil {
+		u.known = [...]string{jr.jobID, jr.task, jr.executor}
+	}
+	u.interval, u.date = takeSpare(&m.spareIntervals), takeSpare(&m.spareDates)
+	j = m.unpackFrom(j, s, u)
+	putSpare(&m.spareIntervals, u.interval)
+	putSpare(&m.spareDates, u.date)
+	return j
+}
+
+func (m *MemoryStore) unpackFrom(j *Job, s int32, u unpacker) *Job {
 	mj := m.jobs.slot(s)
-	u := unpacker{s: string(m.jobs.data(s)), locs: &m.locs} // one copy, which the job's strings share
 	id := u.str()
 	*j = Job{ID: id, Name: id, Paused: mj.paused(), NextFire: mj.next(&m.locs), MaxInstances: int(mj.maxInst)}
 	if e := m.jobs.extra(s); e != nil {
@@ -277,9 +301,18 @@ func (m *MemoryStore) unpackInto(j *Job, s int32) *Job {
 	return j
 }
 
+// unpacker reads a packed job. Borrowed, s is the store's memory itself,
+// which changes once the lock is let go: every string read is then the
+// job's own (one of known, or a copy).
 type unpacker struct {
-	s    string
-	locs *locTable
+	s        string
+	locs     *locTable
+	borrowed bool
+	known    [3]string
+
+	// Spare triggers for the job's trigger, taken (set to nil) when used.
+	interval *IntervalTrigger
+	date     *DateTrigger
 }
 
 func (u *unpacker) field(j *Job) {
@@ -291,11 +324,13 @@ func (u *unpacker) field(j *Job) {
 	case tagTask:
 		j.Task = u.str()
 	case tagArgs:
-		j.Args = json.RawMessage(u.str())
+		j.Args = json.RawMessage(u.raw()) // a copy
 	case tagInterval:
-		j.Trigger = &IntervalTrigger{every: time.Duration(u.varint()), start: u.time(), end: u.time(), jitter: time.Duration(u.varint())}
+		t := IntervalTrigger{every: time.Duration(u.varint()), start: u.time(), end: u.time(), jitter: time.Duration(u.varint())}
+		j.Trigger = reuse(&u.interval, t)
 	case tagDate:
-		j.Trigger = &DateTrigger{at: u.time(), jitter: time.Duration(u.varint())}
+		t := DateTrigger{at: u.time(), jitter: time.Duration(u.varint())}
+		j.Trigger = reuse(&u.date, t)
 	case tagStart:
 		j.Start = u.time()
 	case tagEnd:
@@ -359,12 +394,39 @@ func (u *unpacker) varint() int64 {
 	return x
 }
 
-// str returns the next string, which shares the packed job's memory.
+// str returns the next string: it shares the packed job's copy, or,
+// borrowed, is one of known or a copy of its own.
 func (u *unpacker) str() string {
+	s := u.raw()
+	if !u.borrowed {
+		return s
+	}
+	for _, k := range u.known {
+		if k == s {
+			return k
+		}
+	}
+	return strings.Clone(s)
+}
+
+// raw returns the next string as it is packed, for a caller that copies
+// it.
+func (u *unpacker) raw() string {
 	n := int(u.uvarint())
 	s := u.s[:n]
 	u.s = u.s[n:]
 	return s
+}
+
+// reuse returns *spare, taking it, set to v; or, without a spare, a new
+// copy of v.
+func reuse[T any](spare **T, v T) *T {
+	p := *spare
+	if p == nil {
+		p = new(T)
+	}
+	*spare, *p = nil, v
+	return p
 }
 
 func (u *unpacker) list(dst ...string) []string {
