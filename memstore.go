@@ -38,7 +38,6 @@ type MemoryStore struct {
 	claimSeq int64
 
 	runs      map[string]*memRun            // pending and running runs, by ID
-	keys      map[runKey]string             // their exactly-once keys → run ID
 	pending   map[string]*timeHeap[*memRun] // per executor, by Due
 	byJob     map[string]*jobRuns           // per job ID, while it has runs
 	fence     int64                         // the last fencing token given
@@ -84,6 +83,10 @@ type jobRuns struct {
 	jobID    string
 	task     string // the last run's
 	executor string // the last run's
+
+	// live holds the fire keys of pending and running, only while there
+	// are more than liveScan of them (hasLive).
+	live map[fireKey]struct{}
 }
 
 // runsOf returns the job's runs, adding an entry for a job new to them.
@@ -120,6 +123,66 @@ func keyOf(r *Run) runKey {
 	return runKey{r.JobID, r.Scheduled.UnixNano(), r.Attempt, r.Manual}
 }
 
+// fireKey is a runKey within its job's runs.
+type fireKey struct {
+	scheduled int64
+	attempt   int
+	manual    bool
+}
+
+func fireKeyOf(r *Run) fireKey { return fireKey{r.Scheduled.UnixNano(), r.Attempt, r.Manual} }
+
+// liveScan is how many pending and running runs of a job hasLive reads
+// one by one; past it a map holds their keys. A job has a run or two
+// live, where a map of every live run's key would cost each fire a hash,
+// an insert and a delete; a backfill or a queue-all backlog has thousands.
+const liveScan = 32
+
+// hasLive reports whether a pending or running run of the job has the
+// key k.
+func (jr *jobRuns) hasLive(k fireKey) bool {
+	if jr.live != nil {
+		_, ok := jr.live[k]
+		return ok
+	}
+	for _, rs := range [...][]*memRun{jr.pending, jr.running} {
+		for _, mr := range rs {
+			if fireKeyOf(mr.run) == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// addLive notes a run just added to pending, building the map of live
+// keys once the job has more than liveScan runs live.
+func (jr *jobRuns) addLive(r *Run) {
+	switch n := len(jr.pending) + len(jr.running); {
+	case jr.live != nil:
+		jr.live[fireKeyOf(r)] = struct{}{}
+	case n > liveScan:
+		jr.live = make(map[fireKey]struct{}, 2*n)
+		for _, rs := range [...][]*memRun{jr.pending, jr.running} {
+			for _, mr := range rs {
+				jr.live[fireKeyOf(mr.run)] = struct{}{}
+			}
+		}
+	}
+}
+
+// dropLive notes a run just taken out of running, for good, dropping the
+// map once the job has half liveScan runs live or fewer.
+func (jr *jobRuns) dropLive(r *Run) {
+	switch {
+	case jr.live == nil:
+	case len(jr.pending)+len(jr.running) <= liveScan/2:
+		jr.live = nil
+	default:
+		delete(jr.live, fireKeyOf(r))
+	}
+}
+
 var (
 	_ Store       = (*MemoryStore)(nil)
 	_ Notifier    = (*MemoryStore)(nil)
@@ -139,7 +202,6 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg:     cfg,
 		claimed: timeHeap[*memExtra]{less: claimsBefore, index: func(e *memExtra) *int32 { return &e.claimIdx }},
 		runs:    map[string]*memRun{},
-		keys:    map[runKey]string{},
 		pending: map[string]*timeHeap[*memRun]{},
 		byJob:   map[string]*jobRuns{},
 		nodes:   map[string]memNode{},

@@ -226,13 +226,15 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 	var out []*Run
 	for i, r := range runs {
-		k := keyOf(r)
-		if _, dup := m.keys[k]; dup || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 ||
-			m.doneKey(k, r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())) {
+		of := m.byJob[r.JobID]
+		if of != nil && of.hasLive(fireKeyOf(r)) || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 ||
+			m.doneKey(keyOf(r), r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())) {
 			out = diverge(out, runs, i)
 			continue
 		}
-		of := m.runsOf(r.JobID)
+		if of == nil {
+			of = m.runsOf(r.JobID)
+		}
 		mr := m.newMemRun(r, of)
 		of.own(mr.run)
 		if mr.run.Created.IsZero() {
@@ -241,11 +243,10 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 			out = diverge(out, runs, i)
 		}
 		if mr.run.State == RunPending {
-			k.job = mr.run.JobID // the job's own copy (jobRuns.own)
-			m.keys[k] = mr.run.ID
 			m.runs[mr.run.ID] = mr
 			m.pendingHeap(mr.run.Executor).add(mr)
 			of.pending = append(of.pending, mr)
+			of.addLive(mr.run)
 		} else {
 			m.archive(mr)
 		}

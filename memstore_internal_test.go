@@ -749,3 +749,64 @@ func TestMemoryStoreCommitReturnsItsRuns(t *testing.T) {
 		t.Errorf("AddRuns reported %v (%v), in its caller's slice", got, err)
 	}
 }
+
+// TestMemoryStoreLiveKeysPastTheScan: a job's pending and running runs
+// refuse a second run of their fire whether the job's record reads them
+// one by one (liveScan or fewer) or keeps their keys in a map (more, as a
+// backfill makes), and as it passes from one to the other both ways.
+func TestMemoryStoreLiveKeysPastTheScan(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMemoryStore(MemoryConfig{})
+	const n = 3 * liveScan
+	job := &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Hour, nil), MaxInstances: n}
+	if _, err := m.AddJob(ctx, job, ConflictError, now); err != nil {
+		t.Fatal(err)
+	}
+	fire := func(id string, i int) *Run {
+		at := now.Add(time.Duration(i) * time.Minute)
+		return &Run{ID: id, JobID: "j", Task: "t", Scheduled: at, Due: now, Attempt: 1, State: RunPending, Created: now}
+	}
+	var runs []*Run
+	for i := range n {
+		runs = append(runs, fire(fmt.Sprintf("a%03d", i), i))
+	}
+	if got, err := m.AddRuns(ctx, runs); err != nil || len(got) != n {
+		t.Fatalf("added %d of %d runs: %v", len(got), n, err)
+	}
+	dups := func(stage string) { // none goes in: a live run, or a finished one, has its fire
+		t.Helper()
+		var again []*Run
+		for i := range n {
+			again = append(again, fire(fmt.Sprintf("%s%03d", stage, i), i))
+		}
+		if got, err := m.AddRuns(ctx, again); err != nil || len(got) > 0 {
+			t.Errorf("%s: %d second runs of a fire went in (%v)", stage, len(got), err)
+		}
+	}
+	dups("b") // every run pending: the map
+	m.mu.Lock()
+	if m.byJob["j"].live == nil {
+		t.Errorf("with %d runs live the job's record reads them one by one", n)
+	}
+	m.mu.Unlock()
+	claimed, err := m.ClaimRuns(ctx, RunClaim{Node: "n", Now: now, Horizon: now, Limit: map[string]int{"default": n}})
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d runs: %v", len(claimed), err)
+	}
+	dups("c") // every run running: the map
+	// All but liveScan/2 finish: the map is dropped.
+	for i, r := range claimed[:n-liveScan/2] {
+		r.State, r.Finished = RunSucceeded, now
+		if err := m.FinishRun(ctx, r, nil); err != nil {
+			t.Fatalf("finish %d: %v", i, err)
+		}
+	}
+	m.mu.Lock()
+	mapped := m.byJob["j"].live != nil
+	m.mu.Unlock()
+	if mapped {
+		t.Errorf("with %d runs live the job's record keeps a map of their keys", liveScan/2)
+	}
+	dups("d") // the runs left, read one by one; the finished ones, in the archive
+}

@@ -139,8 +139,8 @@ func (m *MemoryStore) finish(run, retry *Run, ended, created *noticeBatch) error
 // stopRunning takes a running run out of the live runs, for archive.
 func (m *MemoryStore) stopRunning(mr *memRun) {
 	delete(m.runs, mr.run.ID)
-	delete(m.keys, keyOf(mr.run))
 	mr.of.running = removeRun(mr.of.running, mr)
+	mr.of.dropLive(mr.run)
 	last := m.running[len(m.running)-1]
 	m.running[mr.at], last.at = last, mr.at
 	m.running[len(m.running)-1] = nil
