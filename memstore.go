@@ -200,7 +200,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	}
 	m := &MemoryStore{
 		cfg:     cfg,
-		claimed: timeHeap[*memExtra]{index: func(e *memExtra) *int32 { return &e.claimIdx }},
+		claimed: timeHeap[*memExtra]{less: claimsBefore, index: func(e *memExtra) *int32 { return &e.claimIdx }},
 		runs:    map[string]*memRun{},
 		pending: map[string]*timeHeap[*memRun]{},
 		byJob:   map[string]*jobRuns{},
@@ -210,7 +210,10 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	m.hash.seed = maphash.MakeSeed()
 	m.jobs.init(&m.hash, &m.warmIdx)
 	m.done.init()
-	m.due = timeHeap[int32]{index: func(s int32) *int32 { return &m.jobs.slot(s).dueIdx }}
+	m.due = timeHeap[int32]{
+		less:  func(a, b int32) bool { return m.jobs.slot(a).nextBefore(m.jobs.slot(b)) },
+		index: func(s int32) *int32 { return &m.jobs.slot(s).dueIdx },
+	}
 	return m
 }
 
@@ -393,7 +396,7 @@ func sameTrigger(a, b Trigger) bool {
 func (m *MemoryStore) schedule(s int32) {
 	mj := m.jobs.slot(s)
 	if !m.isClaimed(s) && !mj.paused() && mj.hasNext() && mj.dueIdx < 0 {
-		m.due.add(s, heapTime{mj.nextSec, mj.nextNsec})
+		m.due.add(s)
 	}
 }
 
@@ -401,6 +404,8 @@ func (m *MemoryStore) isClaimed(s int32) bool {
 	e := m.jobs.extra(s)
 	return e != nil && e.claimToken != 0
 }
+
+func claimsBefore(a, b *memExtra) bool { return a.claimUntil.Before(b.claimUntil) }
 
 // release ends a job's claim (already out of the claimed heap) and makes
 // it due again if it can fire. lapsed is when the claim ran out without a

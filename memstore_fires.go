@@ -55,7 +55,7 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		m.claimSeq++
 		e := m.jobs.ensureExtra(s)
 		e.claimToken, e.claimNode, e.claimUntil = m.claimSeq, c.Node, c.Now.Add(c.Lease)
-		m.claimed.add(e, heapTimeOf(e.claimUntil))
+		m.claimed.add(e)
 		j := takeSpare(&m.spareJobs)
 		if j == nil {
 			j = new(Job)
@@ -244,7 +244,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 		}
 		if mr.run.State == RunPending {
 			m.runs[mr.run.ID] = mr
-			m.pendingHeap(mr.run.Executor).add(mr, heapTimeOf(mr.run.Due))
+			m.pendingHeap(mr.run.Executor).add(mr)
 			of.pending = append(of.pending, mr)
 			of.addLive(mr.run)
 		} else {
@@ -276,11 +276,13 @@ func (m *MemoryStore) pendingHeap(executor string) *timeHeap[*memRun] {
 	executor = poolName(executor)
 	h := m.pending[executor]
 	if h == nil {
-		h = &timeHeap[*memRun]{index: func(r *memRun) *int32 { return &r.idx }}
+		h = &timeHeap[*memRun]{less: dueBefore, index: func(r *memRun) *int32 { return &r.idx }}
 		m.pending[executor] = h
 	}
 	return h
 }
+
+func dueBefore(a, b *memRun) bool { return a.run.Due.Before(b.run.Due) }
 
 // pendingDue is the earliest Due among the job's pending runs.
 func (jr *jobRuns) pendingDue() time.Time {

@@ -12,32 +12,24 @@ type heapItem struct {
 	idx int32
 }
 
-// at is the time the heap orders an item by: v's tens in seconds, its
-// units in nanoseconds, so that both parts of a heapTime count.
-func (x *heapItem) at() heapTime { return heapTime{int64(x.v / 10), int32(x.v % 10)} }
-
 // TestTimeHeapOrdersAndIndexes drives a heap with random adds, removes
 // and pops, and checks after each step that it pops in order and that
 // every item's index is where the item is.
 func TestTimeHeapOrdersAndIndexes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	h := timeHeap[*heapItem]{index: func(x *heapItem) *int32 { return &x.idx }}
+	h := timeHeap[*heapItem]{less: func(a, b *heapItem) bool { return a.v < b.v }, index: func(x *heapItem) *int32 { return &x.idx }}
 	var in []*heapItem
 	check := func(step int) {
 		t.Helper()
 		if h.Len() != len(in) {
 			t.Fatalf("step %d: Len %d, want %d", step, h.Len(), len(in))
 		}
-		for i, e := range h.items {
-			x := e.item
+		for i, x := range h.items {
 			if int(x.idx) != i {
 				t.Fatalf("step %d: item %d has index %d", step, i, x.idx)
 			}
-			if e.at != x.at() {
-				t.Fatalf("step %d: item %d (%d) is kept at %v", step, i, x.v, e.at)
-			}
-			if p := (i - 1) / 2; i > 0 && x.v < h.items[p].item.v {
-				t.Fatalf("step %d: item %d (%d) is before its parent (%d)", step, i, x.v, h.items[p].item.v)
+			if p := (i - 1) / 2; i > 0 && x.v < h.items[p].v {
+				t.Fatalf("step %d: item %d (%d) is before its parent (%d)", step, i, x.v, h.items[p].v)
 			}
 		}
 	}
@@ -45,7 +37,7 @@ func TestTimeHeapOrdersAndIndexes(t *testing.T) {
 		switch op := rng.IntN(10); {
 		case op < 5 || len(in) == 0:
 			x := &heapItem{v: rng.IntN(100), idx: -1}
-			h.add(x, x.at())
+			h.add(x)
 			in = append(in, x)
 		case op < 8:
 			k := rng.IntN(len(in))
@@ -71,7 +63,7 @@ func TestTimeHeapOrdersAndIndexes(t *testing.T) {
 	}
 	for range 5000 { // past the size where add doubles the array
 		x := &heapItem{v: rng.IntN(1 << 20), idx: -1}
-		h.add(x, x.at())
+		h.add(x)
 		in = append(in, x)
 	}
 	check(-1)

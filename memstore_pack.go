@@ -181,6 +181,11 @@ func (mj *memJob) nextAfter(t time.Time) bool {
 	return mj.nextSec > s || mj.nextSec == s && int(mj.nextNsec) > t.Nanosecond()
 }
 
+// nextBefore orders jobs by next fire.
+func (mj *memJob) nextBefore(o *memJob) bool {
+	return mj.nextSec < o.nextSec || mj.nextSec == o.nextSec && mj.nextNsec < o.nextNsec
+}
+
 type packer struct {
 	b    []byte
 	locs *locTable

@@ -46,7 +46,7 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 		out = append(out, m.copyOut(mr.run))
 	}
 	for _, mr := range blocked {
-		h.add(mr, heapTimeOf(mr.run.Due))
+		h.add(mr)
 	}
 	return out
 }

@@ -21,7 +21,10 @@ type runQueue struct {
 }
 
 func newRunQueue() runQueue {
-	return runQueue{early: timeHeap[*activeRun]{index: func(a *activeRun) *int32 { return &a.idx }}}
+	return runQueue{early: timeHeap[*activeRun]{
+		less:  func(a, b *activeRun) bool { return a.due < b.due },
+		index: func(a *activeRun) *int32 { return &a.idx },
+	}}
 }
 
 // Len returns how many runs the queue holds.
@@ -31,7 +34,7 @@ func (q *runQueue) Len() int { return q.live + q.early.Len() }
 // the last run put there.
 func (q *runQueue) add(a *activeRun) {
 	if q.live > 0 && a.due < q.lastDue {
-		q.early.add(a, heapTime{sec: a.due}) // in ns: only the order counts
+		q.early.add(a)
 		return
 	}
 	if q.live == 0 { // nothing to keep: start over at the front of the array
