@@ -84,8 +84,8 @@ type jobRuns struct {
 	task     string // the last run's
 	executor string // the last run's
 
-	// live holds the fire keys of pending and running, only while there
-	// are more than liveScan of them (hasLive).
+	// live holds the fire keys of the runs in pending and running, only
+	// while there are more than liveScan of them (hasLive).
 	live map[fireKey]struct{}
 }
 
