@@ -180,16 +180,26 @@ func FuzzMemoryStorePack(f *testing.F) {
 		}
 		m := NewMemoryStore(MemoryConfig{})
 		m.mu.Lock()
-		got := m.unpack(m.pack(j, m.jobs.find(j.ID)))
+		s := m.pack(j, m.jobs.find(j.ID))
+		got := m.unpack(s)
+		// A claim's unpacking, with the job's run record (whose task is
+		// the job's name, to match some strings and not others) and
+		// without, and into a released trigger.
+		m.spareIntervals = append(m.spareIntervals, new(IntervalTrigger))
+		claimed := m.unpackClaimed(new(Job), s, &jobRuns{jobID: strings.Clone(id), task: strings.Clone(name)})
+		bare := m.unpackClaimed(new(Job), s, nil)
 		m.mu.Unlock()
 		if mult != mult { // NaN never equals itself; compare its bits instead
 			if math.Float64bits(got.Retry.Multiplier) != math.Float64bits(mult) {
 				t.Fatalf("multiplier %v came back as %v", mult, got.Retry.Multiplier)
 			}
-			got.Retry.Multiplier, j.Retry.Multiplier = 0, 0
+			got.Retry.Multiplier, claimed.Retry.Multiplier, bare.Retry.Multiplier, j.Retry.Multiplier = 0, 0, 0, 0
 		}
 		if !sameJob(got, j) {
 			t.Fatalf("\n got %#v\nwant %#v", got, j)
+		}
+		if !sameJob(claimed, j) || !sameJob(bare, j) {
+			t.Fatalf("claimed:\n got %#v\n and %#v\nwant %#v", claimed, bare, j)
 		}
 	})
 }
