@@ -111,19 +111,9 @@ func (jr *jobRuns) own(r *Run) {
 	r.JobID, r.Task, r.Executor = jr.jobID, jr.task, jr.executor
 }
 
-// runKey identifies a fire's attempt: at most one run exists per key.
-type runKey struct {
-	job       string
-	scheduled int64
-	attempt   int
-	manual    bool
-}
-
-func keyOf(r *Run) runKey {
-	return runKey{r.JobID, r.Scheduled.UnixNano(), r.Attempt, r.Manual}
-}
-
-// fireKey is a runKey within its job's runs.
+// fireKey identifies a fire's attempt within its job's runs: at most one
+// run exists per job and key (the archive's key index holds the finished
+// runs' keys, doneKey).
 type fireKey struct {
 	scheduled int64
 	attempt   int

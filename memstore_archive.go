@@ -107,17 +107,19 @@ func (m *MemoryStore) findDone(id string) int32 {
 	}).slot
 }
 
-// doneKey reports whether a finished run holds the fire key.
-func (m *MemoryStore) doneKey(k runKey, sec int64, nsec int32) bool {
+// doneKey reports whether a finished run holds r's fire key (job,
+// scheduled time, attempt, manual).
+func (m *MemoryStore) doneKey(r *Run) bool {
 	a := &m.done
-	h := keyHash(m.hash.str(k.job), sec, nsec, int32(k.attempt), k.manual)
+	sec, nsec, attempt := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()), int32(r.Attempt)
+	h := keyHash(m.hash.str(r.JobID), sec, nsec, attempt, r.Manual)
 	return a.keys.probe(uint32(h), func(s int32) bool {
 		d := a.slot(s)
-		if d.schedSec != sec || d.schedNsec != nsec || d.attempt != int32(k.attempt) || d.manual != k.manual {
+		if d.schedSec != sec || d.schedNsec != nsec || d.attempt != attempt || d.manual != r.Manual {
 			return false
 		}
 		_, job := a.idAndJob(s)
-		return string(job) == k.job
+		return string(job) == r.JobID
 	}).slot >= 0
 }
 

@@ -227,8 +227,7 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 	var out []*Run
 	for i, r := range runs {
 		of := m.byJob[r.JobID]
-		if of != nil && of.hasLive(fireKeyOf(r)) || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 ||
-			m.doneKey(keyOf(r), r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())) {
+		if of != nil && of.hasLive(fireKeyOf(r)) || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 || m.doneKey(r) {
 			out = diverge(out, runs, i)
 			continue
 		}
