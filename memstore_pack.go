@@ -281,11 +281,8 @@ func (m *MemoryStore) unpackClaimed(j *Job, s int32, jr *jobRuns) *Job {
 	if jr != nil {
 		u.known = [...]string{jr.jobID, jr.task, jr.executor}
 	}
-	u.interval, u.date = takeSpare(&m.spareIntervals), takeSpare(&m.spareDates)
-	j = m.unpackFrom(j, s, u)
-	putSpare(&m.spareIntervals, u.interval)
-	putSpare(&m.spareDates, u.date)
-	return j
+	u.intervals, u.dates = &m.spareIntervals, &m.spareDates
+	return m.unpackFrom(j, s, u)
 }
 
 func (m *MemoryStore) unpackFrom(j *Job, s int32, u unpacker) *Job {
@@ -310,9 +307,10 @@ type unpacker struct {
 	borrowed bool
 	known    [3]string
 
-	// Spare triggers for the job's trigger, taken (set to nil) when used.
-	interval *IntervalTrigger
-	date     *DateTrigger
+	// Where a claim's unpacking takes the job's trigger from, if a spare
+	// is there; nil otherwise.
+	intervals *[]*IntervalTrigger
+	dates     *[]*DateTrigger
 }
 
 func (u *unpacker) field(j *Job) {
@@ -326,11 +324,13 @@ func (u *unpacker) field(j *Job) {
 	case tagArgs:
 		j.Args = json.RawMessage(u.raw()) // a copy
 	case tagInterval:
-		t := IntervalTrigger{every: time.Duration(u.varint()), start: u.time(), end: u.time(), jitter: time.Duration(u.varint())}
-		j.Trigger = reuse(&u.interval, t)
+		t := spareOrNew(u.intervals)
+		*t = IntervalTrigger{every: time.Duration(u.varint()), start: u.time(), end: u.time(), jitter: time.Duration(u.varint())}
+		j.Trigger = t
 	case tagDate:
-		t := DateTrigger{at: u.time(), jitter: time.Duration(u.varint())}
-		j.Trigger = reuse(&u.date, t)
+		t := spareOrNew(u.dates)
+		*t = DateTrigger{at: u.time(), jitter: time.Duration(u.varint())}
+		j.Trigger = t
 	case tagStart:
 		j.Start = u.time()
 	case tagEnd:
@@ -418,15 +418,15 @@ func (u *unpacker) raw() string {
 	return s
 }
 
-// reuse returns *spare, taking it, set to v; or, without a spare, a new
-// copy of v.
-func reuse[T any](spare **T, v T) *T {
-	p := *spare
-	if p == nil {
-		p = new(T)
+// spareOrNew takes a value kept for reuse off *spare, or, when spare is
+// nil or holds none, returns a new one.
+func spareOrNew[T any](spare *[]*T) *T {
+	if spare != nil {
+		if v := takeSpare(spare); v != nil {
+			return v
+		}
 	}
-	*spare, *p = nil, v
-	return p
+	return new(T)
 }
 
 func (u *unpacker) list(dst ...string) []string {
