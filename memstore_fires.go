@@ -253,10 +253,10 @@ func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
 			out = append(out, r)
 		}
 	}
-	switch {
-	case out == nil && len(runs) > 0:
-		return runs
-	case len(out) == 0:
+	if out == nil {
+		out = runs // every run went in as given
+	}
+	if len(out) == 0 {
 		return nil
 	}
 	return out
