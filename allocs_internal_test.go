@@ -53,10 +53,7 @@ func TestMemoryStoreClaimAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		ran := now.Add(-time.Hour)
-		if _, err := m.AddRuns(ctx, []*Run{{ID: "r-" + id, JobID: id, Task: "t", Scheduled: ran, Due: ran, Attempt: 1,
-			State: RunSucceeded, Created: ran}}); err != nil {
-			t.Fatal(err)
-		}
+		addRun(t, m, &Run{ID: "r-" + id, JobID: id, Task: "t", Scheduled: ran, Due: ran, Attempt: 1, State: RunSucceeded, Created: ran})
 	}
 	commits := make([]FireCommit, jobs)
 	round := func() {
