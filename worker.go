@@ -37,6 +37,12 @@ type worker struct {
 	spent   []*Run         // runs recorded, for the memory store to reuse (the recorder's goroutine only)
 	spawned atomic.Int64   // goroutines spawned to run a task that have not begun (startBacklog)
 
+	// made counts the hand-overs of pending runs (created) to a worker
+	// alone on its store, and claimedMade is made as it was when the last
+	// claim that took every run it could see began. While they differ,
+	// runs were made that the worker has not claimed, so it is not idle.
+	made, claimedMade atomic.Uint64
+
 	// exactClock is set on the system clock where sleepExactly works: the
 	// loop wakes for a burst on time, not up to a millisecond late.
 	exactClock bool
@@ -315,6 +321,7 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 	if err := w.adoptLost(ctx); err != nil {
 		return false, err
 	}
+	made := w.made.Load() // before the store is asked: its runs are in the store
 	now := w.s.clock.Now()
 	horizon := now.Add(w.ahead)
 	looked := w.claiming(now, horizon)
@@ -340,7 +347,11 @@ func (w *worker) claim(ctx context.Context) (bool, error) {
 		w.mu.Unlock()
 		held = held[n:]
 	}
-	return len(runs) >= asked, err
+	full := len(runs) >= asked
+	if err == nil && !full {
+		w.claimedMade.Store(made)
+	}
+	return full, err
 }
 
 // holdBatch bounds the claimed runs claim hands over per hold of w.mu.
@@ -441,11 +452,18 @@ const burstRuns = 32
 const exactLead = 2 * time.Millisecond
 
 // idle reports whether no run is due soon: the worker is alone on its
-// store, so it claims every run created a lookahead ahead, and holds none,
-// waiting or running. On a shared store the runs due next may still be
-// pending, for any node to claim shortly before they are due.
+// store, so it claims every run created a lookahead ahead, holds none,
+// waiting or running, and was handed no run since its last claim. On a
+// shared store the runs due next may still be pending, for any node to
+// claim shortly before they are due.
+//
+// The schedule loop asks right after a round hands its runs over, before
+// the worker's claim has taken them: without the count of runs made, a
+// round that created a burst would find the worker idle and decide the
+// next fires a whole Lookahead ahead, at the burst's own instant. On one
+// CPU that round held the processor while the burst waited for it.
 func (w *worker) idle() bool {
-	if w.shared {
+	if w.shared || w.claimedMade.Load() != w.made.Load() {
 		return false
 	}
 	w.mu.Lock()

@@ -1,6 +1,7 @@
 package sundial
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -81,3 +82,33 @@ func spread(n int) []time.Duration {
 
 // stepClock is a clock other than the system's.
 type stepClock struct{ SystemClock }
+
+// TestWorkerNotIdleWithRunsUnclaimed: a worker handed a pending run is not
+// idle until a claim that began after the hand-over has looked, even
+// though it holds nothing yet. The schedule loop asks right after a round
+// (wakeAt); taking the worker for idle then made it decide the next fires
+// at the instant of the burst it had just created.
+func TestWorkerNotIdleWithRunsUnclaimed(t *testing.T) {
+	s, err := New(Config{NodeID: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.worker
+	if !w.idle() {
+		t.Fatal("a new worker is not idle")
+	}
+	w.created(&Run{ID: "r", JobID: "j", State: RunPending, Due: time.Now().Add(time.Hour)})
+	if w.idle() {
+		t.Fatal("idle with a run handed over and not yet claimed")
+	}
+	if _, err := w.claim(context.Background()); err != nil { // the store has no such run
+		t.Fatal(err)
+	}
+	if !w.idle() {
+		t.Error("not idle after a claim found nothing to hold")
+	}
+	w.created(&Run{ID: "done", JobID: "j", State: RunSucceeded})
+	if !w.idle() {
+		t.Error("a run handed over that is not pending made the worker busy")
+	}
+}

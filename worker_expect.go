@@ -105,6 +105,7 @@ func (w *worker) created(runs ...*Run) {
 		switch {
 		case r.State != RunPending:
 		case !w.shared: // alone, any pending run wakes it: no list of times
+			w.made.Add(1)
 			wake(w.s.wakeWorker)
 			return
 		default:
