@@ -46,6 +46,9 @@ type worker struct {
 	// exactClock is set on the system clock where sleepExactly works: the
 	// loop wakes for a burst on time, not up to a millisecond late.
 	exactClock bool
+	// systemClock is set on the system clock: a chain then reads the
+	// monotonic clock alone (chain.now).
+	systemClock bool
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -189,6 +192,7 @@ func newWorker(s *Scheduler) *worker {
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
 	_, system := s.clock.(SystemClock)
 	w.exactClock = system && canSleepExactly
+	w.systemClock = system
 	if _, shared := s.store.(StoreClock); shared {
 		w.shared, w.ahead = true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
@@ -586,6 +590,30 @@ type chain struct {
 	name  string
 	task  task
 	found bool
+
+	base time.Time // a reading of the system clock, for now
+}
+
+// chainRebase bounds how long a chain derives the time from one reading
+// of the system clock (now): the wall clock may be stepped or slewed
+// meanwhile, and a derived time drifts from it by that much.
+const chainRebase = 100 * time.Millisecond
+
+// now reads the scheduler's clock. On the system clock it adds the
+// monotonic time since the chain's last full reading to that reading:
+// time.Now reads the wall and the monotonic clock, and in a burst of
+// thousands of runs each read is a sizeable part of a run's start.
+func (c *chain) now(w *worker) time.Time {
+	if !w.systemClock {
+		return w.s.clock.Now()
+	}
+	if !c.base.IsZero() {
+		if d := time.Since(c.base); d < chainRebase {
+			return c.base.Add(d)
+		}
+	}
+	c.base = time.Now()
+	return c.base
 }
 
 // chainGiven bounds the claims a chain gives back before it adds them to
@@ -703,7 +731,7 @@ func (w *worker) execute(a *activeRun, at time.Time, c *chain) (*activeRun, time
 		return w.end(a, nil, "", c)
 	}
 	if at.IsZero() {
-		at = s.clock.Now()
+		at = c.now(w)
 	}
 	r.Started, a.own.Started = at, at
 	if s.wants(EventRunStarted) {
@@ -785,7 +813,7 @@ func (w *worker) call(ctx context.Context, r *Run, c *chain) (stack string, err 
 // recording never delays the start of other runs. It returns the due run
 // the slot passed to, if any (takeNext), and the time it ended.
 func (w *worker) end(a *activeRun, err error, stack string, c *chain) (*activeRun, time.Time) {
-	r, now := a.run, w.s.clock.Now()
+	r, now := a.run, c.now(w)
 	r.Finished = now
 	r.State, r.Reason, r.Error, r.Stack = outcome(a.ctx, !r.Started.IsZero(), err, stack)
 	next := w.takeNext(a, now, c)

@@ -112,3 +112,52 @@ func TestWorkerNotIdleWithRunsUnclaimed(t *testing.T) {
 		t.Error("a run handed over that is not pending made the worker busy")
 	}
 }
+
+// TestChainNowFollowsTheSystemClock: a chain's readings of the system
+// clock, each the monotonic time since its last full reading added to
+// that reading, fall between two readings of time.Now around them and
+// never go back; a full reading older than chainRebase is taken again; on
+// any other clock the chain asks the clock.
+func TestChainNowFollowsTheSystemClock(t *testing.T) {
+	s, err := New(Config{NodeID: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.worker
+	if !w.systemClock {
+		t.Fatal("the default clock is not taken for the system's")
+	}
+	var c chain
+	var prev time.Time
+	for range 1000 {
+		before := time.Now()
+		got := c.now(w)
+		after := time.Now()
+		if got.Before(before) || got.After(after) {
+			t.Fatalf("now = %v, outside [%v, %v]", got, before, after)
+		}
+		if got.Before(prev) {
+			t.Fatalf("now went back from %v to %v", prev, got)
+		}
+		if d := got.Round(0).Sub(before.Round(0)); d < -time.Millisecond || d > time.Second {
+			t.Fatalf("now's wall reading is %v from time.Now's", d)
+		}
+		prev = got
+	}
+	stale := time.Now().Add(-2 * chainRebase)
+	c.base = stale
+	c.now(w)
+	if c.base.Equal(stale) {
+		t.Error("a full reading older than chainRebase was used again")
+	}
+
+	other, err := New(Config{NodeID: "n", Clock: stepClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oc chain
+	oc.now(other.worker)
+	if other.worker.systemClock || !oc.base.IsZero() {
+		t.Error("a chain derived the time on a clock not the system's")
+	}
+}
