@@ -903,6 +903,9 @@ func (a *activeRun) dueBy(now time.Time) bool { return a.due <= now.UnixNano() }
 // scheduler stopped first) is interrupted; a task that returned nil
 // succeeded, even if its context was cancelled meanwhile.
 func outcome(ctx context.Context, started bool, err error, stack string) (RunState, string, string, string) {
+	if started && err == nil { // most runs: no need for the cause, read under its context's lock
+		return RunSucceeded, "", "", ""
+	}
 	cause := context.Cause(ctx)
 	switch {
 	case !started:
