@@ -910,8 +910,6 @@ func outcome(ctx context.Context, started bool, err error, stack string) (RunSta
 	switch {
 	case !started:
 		return RunInterrupted, reasonOf(cause), cause.Error(), ""
-	case err == nil:
-		return RunSucceeded, "", "", ""
 	case stack != "":
 		return RunFailed, "", err.Error(), stack
 	case errors.Is(cause, errTimeout):
