@@ -43,11 +43,9 @@ type worker struct {
 	// runs were made that the worker has not claimed, so it is not idle.
 	made, claimedMade atomic.Uint64
 
-	// exactClock is set on the system clock where sleepExactly works: the
-	// loop wakes for a burst on time, not up to a millisecond late.
-	exactClock bool
 	// systemClock is set on the system clock: a chain then reads the
-	// monotonic clock alone (chain.now).
+	// monotonic clock alone (chain.now), and the loop may wake for a burst
+	// exactly (exactClock).
 	systemClock bool
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
@@ -190,9 +188,7 @@ func (c *taskContext) Value(key any) any {
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{},
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
-	_, system := s.clock.(SystemClock)
-	w.exactClock = system && canSleepExactly
-	w.systemClock = system
+	_, w.systemClock = s.clock.(SystemClock)
 	if _, shared := s.store.(StoreClock); shared {
 		w.shared, w.ahead = true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
@@ -262,7 +258,7 @@ func (w *worker) loop(ctx context.Context) {
 				done <- claimed{full, err}
 			}()
 		}
-		at, exact := next, burst && w.exactClock
+		at, exact := next, burst && w.exactClock()
 		if !inFlight && (at.IsZero() || claimAt.Before(at)) {
 			at, exact = claimAt, false
 		}
@@ -454,6 +450,10 @@ const burstRuns = 32
 // timer, which may wake it up to a millisecond late, to sleep the rest
 // exactly.
 const exactLead = 2 * time.Millisecond
+
+// exactClock reports whether the loop can wake for a burst on time, not
+// up to a millisecond late: on the system clock, where sleepExactly works.
+func (w *worker) exactClock() bool { return w.systemClock && canSleepExactly }
 
 // idle reports whether no run is due soon: the worker is alone on its
 // store, so it claims every run created a lookahead ahead, holds none,

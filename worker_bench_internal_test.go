@@ -13,8 +13,8 @@ import (
 // pool holds 10,000 runs due at one instant, and its slots start them,
 // one after another, with a task that does nothing. The recorder frees
 // slots as it does in a scheduler, but writes nothing: the store is left
-// out. Run it with GOMAXPROCS=1 for the
-// cost on one core without the noise of two.
+// out. Run it with GOMAXPROCS=1 for the cost on one core without the
+// noise of two.
 func BenchmarkBurstStart(b *testing.B) {
 	for _, slots := range []int{1, 64} {
 		b.Run(fmt.Sprintf("slots=%d", slots), func(b *testing.B) { benchBurstStart(b, slots, 10000) })

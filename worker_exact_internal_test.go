@@ -45,8 +45,8 @@ func TestLaunchDueReportsABurst(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := s.worker
-			if w.exactClock != canSleepExactly {
-				t.Errorf("exactClock %v on the system clock, want %v", w.exactClock, canSleepExactly)
+			if w.exactClock() != canSleepExactly {
+				t.Errorf("exactClock %v on the system clock, want %v", w.exactClock(), canSleepExactly)
 			}
 			w.mu.Lock()
 			for i, d := range c.dues {
@@ -66,7 +66,7 @@ func TestLaunchDueReportsABurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.worker.exactClock {
+	if s.worker.exactClock() {
 		t.Error("the worker sleeps exactly on a clock not the system's")
 	}
 }
