@@ -47,6 +47,10 @@ type worker struct {
 	// monotonic clock alone (chain.now), and the loop may wake for a burst
 	// exactly (exactClock).
 	systemClock bool
+	// spinLead is how long before a burst the loop stops sleeping and
+	// spins (sleepUntil): the recent overshoots of sleepExactly, and a
+	// quarter more. The loop's goroutine only.
+	spinLead time.Duration
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -187,7 +191,7 @@ func (c *taskContext) Value(key any) any {
 
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{},
-		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1)}
+		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1), spinLead: initialSpinLead}
 	_, w.systemClock = s.clock.(SystemClock)
 	if _, shared := s.store.(StoreClock); shared {
 		w.shared, w.ahead = true, s.cfg.ClaimAhead
@@ -274,7 +278,7 @@ func (w *worker) loop(ctx context.Context) {
 		select {
 		case <-tick:
 			if d := time.Until(at); exact && d > 0 && d <= exactLead {
-				sleepExactly(d)
+				w.startBurst(ctx, at)
 			}
 		case <-w.s.wakeWorker:
 			again = true
@@ -412,10 +416,7 @@ func (w *worker) hold(a *activeRun) {
 // falls due then.
 func (w *worker) launchDue() (time.Time, bool) {
 	now := w.s.clock.Now()
-	if w.starts == nil {
-		w.starts = make([]*activeRun, 0, launchBatch)
-	}
-	start := w.starts
+	start := w.startBuf()
 	defer clear(start[:cap(start)]) // hold no ended runs
 	for {
 		var next time.Time
@@ -441,6 +442,15 @@ func (w *worker) launchDue() (time.Time, bool) {
 	}
 }
 
+// startBuf returns the loop's buffer of runs to start, empty, with room
+// for launchBatch.
+func (w *worker) startBuf() []*activeRun {
+	if w.starts == nil {
+		w.starts = make([]*activeRun, 0, launchBatch)
+	}
+	return w.starts[:0]
+}
+
 // burstRuns is how many runs due at one instant make a burst, which the
 // loop wakes for exactly (sleepExactly): a burst's last run starts as late
 // as its first, plus the time to start all before it.
@@ -454,6 +464,78 @@ const exactLead = 2 * time.Millisecond
 // exactClock reports whether the loop can wake for a burst on time, not
 // up to a millisecond late: on the system clock, where sleepExactly works.
 func (w *worker) exactClock() bool { return w.systemClock && canSleepExactly }
+
+// startBurst starts a burst of runs due at at, woken exactLead before
+// it. It gives the burst's first runs their pool slots and spawns their
+// goroutines at once, each waiting on a gate; waits for at (sleepUntil);
+// batches the rest of the burst for the slots to pass on (launchReady);
+// and opens the gate. The first task then begins as soon after at as a
+// goroutine can be woken, where spawning them at at took 50–250µs here.
+// Until at the runs stay out of the pools' batches, from which a task
+// ending early would take one before it is due (takeNext). On shutdown
+// meanwhile the runs given slots are cancelled, and record that they
+// never started, as drain does with the runs it gives back.
+func (w *worker) startBurst(ctx context.Context, at time.Time) {
+	start := w.startBuf()
+	defer clear(start[:cap(start)]) // hold no ended runs
+	w.mu.Lock()
+	for _, p := range w.pools {
+		w.fillSlots(p, at, &start)
+	}
+	w.countTasks(len(start))
+	w.mu.Unlock()
+	gate := make(chan struct{})
+	w.spawnAfter(gate, start)
+	w.sleepUntil(at)
+	if ctx.Err() != nil {
+		for _, a := range start {
+			a.cancel(errShutdown)
+		}
+	} else {
+		now, none := w.s.clock.Now(), []*activeRun(nil)
+		w.mu.Lock()
+		for _, p := range w.pools {
+			w.launchReady(p, now, &none) // none has no room: it only batches
+		}
+		w.mu.Unlock()
+	}
+	close(gate)
+}
+
+// sleepUntil returns at at, read on the system clock: it sleeps
+// (sleepExactly) until spinLead before at and spins the rest. The
+// kernel ends a sleep late by its timer slack, 50µs, and in a virtual
+// machine by the time the host takes to wake a virtual processor: here,
+// 60–300µs. Each sleep's overshoot sets the next spinLead
+// (nextSpinLead).
+func (w *worker) sleepUntil(at time.Time) {
+	if d := time.Until(at) - w.spinLead; d > 0 {
+		until := time.Now().Add(d)
+		sleepExactly(d)
+		w.spinLead = nextSpinLead(w.spinLead, time.Since(until))
+	}
+	for time.Until(at) > 0 {
+	}
+}
+
+// The bounds and the start of worker.spinLead. Spinning costs at most
+// maxSpinLead of one processor per burst.
+const (
+	initialSpinLead = 200 * time.Microsecond
+	minSpinLead     = 20 * time.Microsecond
+	maxSpinLead     = time.Millisecond
+)
+
+// nextSpinLead returns the spin lead after a sleep that ended over past
+// its time: a quarter more than over if that is longer than lead, else
+// lead less a sixteenth, so that it follows the longest of the recent
+// overshoots, within [minSpinLead, maxSpinLead].
+func nextSpinLead(lead, over time.Duration) time.Duration {
+	if want := over + over/4; want > lead {
+		return min(want, maxSpinLead)
+	}
+	return max(lead-lead/16, minSpinLead)
+}
 
 // idle reports whether no run is due soon: the worker is alone on its
 // store, so it claims every run created a lookahead ahead, holds none,
@@ -508,6 +590,18 @@ const launchBatch = 64
 // so the tasks that end meanwhile do not queue on the lock behind a burst
 // of launches.
 func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.Time {
+	next := w.fillSlots(p, now, start)
+	if p.size > 0 && p.busy >= p.size && p.due.Load().left() == 0 {
+		p.batchDue(now)
+	}
+	return next
+}
+
+// fillSlots takes a pool's runs due by now into start while it has free
+// slots and start has room, the batch's first, and returns when its next
+// held run falls due (zero if none, or if it stopped first). The caller
+// holds w.mu.
+func (w *worker) fillSlots(p *pool, now time.Time, start *[]*activeRun) time.Time {
 	for p.busy < p.size && len(*start) < cap(*start) {
 		a := p.due.Load().take()
 		if a == nil {
@@ -518,9 +612,6 @@ func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.T
 		}
 		w.occupy(a)
 		*start = append(*start, a)
-	}
-	if p.size > 0 && p.busy >= p.size && p.due.Load().left() == 0 {
-		p.batchDue(now)
 	}
 	return time.Time{}
 }
@@ -556,10 +647,15 @@ func (w *worker) occupy(a *activeRun) {
 // spawn starts the tasks of runs that occupy slots, a goroutine each,
 // counted in w.tasks by the caller while it held w.mu (so drain, once it
 // holds w.mu, waits for every one).
-func (w *worker) spawn(runs []*activeRun) {
+func (w *worker) spawn(runs []*activeRun) { w.spawnAfter(nil, runs) }
+
+// spawnAfter is spawn, with each goroutine waiting for gate to close
+// before it runs its task when gate is not nil: a burst's goroutines are
+// made before its instant, and all set off at it (startBurst).
+func (w *worker) spawnAfter(gate <-chan struct{}, runs []*activeRun) {
 	w.spawned.Add(int64(len(runs)))
 	for _, a := range runs {
-		go w.run(a)
+		go w.run(gate, a)
 	}
 }
 
@@ -568,7 +664,10 @@ func (w *worker) spawn(runs []*activeRun) {
 // together goes through the pool without a goroutine, or a trip through
 // the recorder, per run. The goroutine counts once in w.tasks. A run the
 // slot passed to starts at the time the last one ended.
-func (w *worker) run(a *activeRun) {
+func (w *worker) run(gate <-chan struct{}, a *activeRun) {
+	if gate != nil {
+		<-gate
+	}
 	w.spawned.Add(-1)
 	c := chain{pool: a.pool} // every run the slot passes to is of its pool
 	var at time.Time

@@ -161,3 +161,129 @@ func TestChainNowFollowsTheSystemClock(t *testing.T) {
 		t.Error("a chain derived the time on a clock not the system's")
 	}
 }
+
+// TestNextSpinLead: the spin lead follows the longest recent overshoot
+// of a sleep, a quarter more, up at once and down a sixteenth a sleep,
+// within its bounds.
+func TestNextSpinLead(t *testing.T) {
+	const us = time.Microsecond
+	cases := []struct {
+		name       string
+		lead, over time.Duration
+		want       time.Duration
+	}{
+		{"a longer overshoot raises it at once", 100 * us, 200 * us, 250 * us},
+		{"never past the bound", 100 * us, 5 * time.Millisecond, maxSpinLead},
+		{"a shorter one lowers it a sixteenth", 160 * us, 60 * us, 150 * us},
+		{"one within it, by a quarter more", 160 * us, 120 * us, 150 * us},
+		{"never under the bound", minSpinLead, 0, minSpinLead},
+		{"a sleep that ended early", 160 * us, -10 * us, 150 * us},
+	}
+	for _, c := range cases {
+		if got := nextSpinLead(c.lead, c.over); got != c.want {
+			t.Errorf("%s: nextSpinLead(%v, %v) = %v, want %v", c.name, c.lead, c.over, got, c.want)
+		}
+	}
+}
+
+// burstWorker returns a scheduler's worker, not started, whose pool of
+// size slots holds n runs of a task that records when each began in
+// began, all due at at.
+func burstWorker(t *testing.T, slots, n int, at time.Time, began chan<- time.Time) (*worker, []*Run) {
+	t.Helper()
+	s, err := New(Config{NodeID: "n", Executors: map[string]int{"default": slots}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Handle("t", func(context.Context, *Run) error {
+		began <- time.Now()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := s.worker
+	runs := make([]*Run, n)
+	w.mu.Lock()
+	for i := range runs {
+		runs[i] = &Run{ID: fmt.Sprintf("r%d", i), JobID: fmt.Sprintf("j%d", i), Task: "t", Due: at}
+		w.hold(newActive(runs[i]))
+	}
+	w.mu.Unlock()
+	return w, runs
+}
+
+// TestStartBurstWaitsForItsInstant: startBurst gives a burst's first runs
+// their slots and goroutines before its instant, but no task begins
+// before it, and every run of the burst starts, through the slots and
+// the batch it makes at the instant.
+func TestStartBurstWaitsForItsInstant(t *testing.T) {
+	const slots, n = 4, 3 * burstRuns
+	at := time.Now().Add(20 * time.Millisecond)
+	began := make(chan time.Time, n)
+	w, _ := burstWorker(t, slots, n, at, began)
+	w.startBurst(context.Background(), at)
+	if time.Now().Before(at) {
+		t.Fatal("startBurst returned before the burst's instant")
+	}
+	for range n {
+		select {
+		case b := <-began:
+			if b.Before(at) {
+				t.Fatalf("a task began %v before its burst's instant", at.Sub(b))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a run of the burst never started")
+		}
+	}
+	w.tasks.Wait()
+}
+
+// TestStartBurstOnShutdown: when the scheduler shuts down after a burst's
+// first runs were given slots and before its instant, no task of the
+// burst begins: the runs given slots record that they never started, cut
+// short by the shutdown, as do the rest, which drain gives back.
+func TestStartBurstOnShutdown(t *testing.T) {
+	const slots, n = 4, burstRuns
+	at := time.Now().Add(100 * time.Millisecond)
+	began := make(chan time.Time, n)
+	w, runs := burstWorker(t, slots, n, at, began)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.startBurst(ctx, at)
+		close(done)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); busySlots(w) < slots; { // the first runs have their slots
+		if time.Now().After(deadline) {
+			t.Fatal("startBurst gave no run a slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel() // as Shutdown stops the loop, then drains
+	w.mu.Lock()
+	for _, p := range w.pools {
+		w.giveBack(p, errShutdown)
+	}
+	w.mu.Unlock()
+	<-done
+	w.tasks.Wait()
+	if len(began) > 0 {
+		t.Fatalf("%d tasks began after shutdown", len(began))
+	}
+	for _, r := range runs {
+		if r.State != RunInterrupted || r.Reason != ReasonShutdown {
+			t.Errorf("run %s: state %s, reason %q; want interrupted by shutdown", r.ID, r.State, r.Reason)
+		}
+	}
+}
+
+// busySlots counts the worker's busy pool slots.
+func busySlots(w *worker) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, p := range w.pools {
+		n += p.busy
+	}
+	return n
+}
