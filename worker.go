@@ -170,6 +170,16 @@ type activeRun struct {
 	own  Run
 	tctx taskContext
 
+	// What execute needs of the run besides, found by hold while the run
+	// is at hand: the task, as looked up in the registry tasks, and
+	// whether the run has a timeout or a slow-run threshold (watch). In a
+	// burst each would otherwise be read where it lies, apart from the
+	// run, and out of the cache: the task's name is its job's string.
+	tasks   *map[string]task
+	task    task
+	found   bool
+	watched bool
+
 	before *activeRun // the run put before it in a recorder's stage
 }
 
@@ -399,6 +409,9 @@ func newActive(r *Run) *activeRun {
 
 // hold keeps a claimed run until it is due; the caller holds w.mu.
 func (w *worker) hold(a *activeRun) {
+	a.tasks = w.s.tasks.Load()
+	a.task, a.found = (*a.tasks)[a.own.Task]
+	a.watched = a.own.Timeout > 0 || w.slowAfter(&a.own) > 0
 	a.pool = w.poolNamed(a.run.executor())
 	a.pool.claimed++
 	w.active[a.run.ID] = a
@@ -685,11 +698,6 @@ type chain struct {
 	pool  *pool // the pool of its runs
 	given int64 // claims of ended runs not yet added to pool.given
 
-	tasks *map[string]task // the registry name was looked up in
-	name  string
-	task  task
-	found bool
-
 	base time.Time // a reading of the system clock, for now
 }
 
@@ -732,16 +740,6 @@ func (c *chain) flushGiven() {
 		c.pool.given.Add(c.given)
 		c.given = 0
 	}
-}
-
-// taskNamed looks a task up as Scheduler.taskNamed does, once per name
-// while the registry stays the same.
-func (c *chain) taskNamed(s *Scheduler, name string) (task, bool) {
-	if m := s.tasks.Load(); m != c.tasks || name != c.name {
-		c.task, c.found = (*m)[name]
-		c.tasks, c.name = m, name
-	}
-	return c.task, c.found
 }
 
 // countTasks adds n tasks about to be spawned to w.tasks; the caller
@@ -836,19 +834,21 @@ func (w *worker) execute(a *activeRun, at time.Time, c *chain) (*activeRun, time
 	if s.wants(EventRunStarted) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
+	if !a.watched {
+		stack, err := w.call(a)
+		return w.end(a, err, stack, c)
+	}
 	stopTimers := w.watch(r)
-	stack, err := w.call(&a.tctx, &a.own, c)
+	stack, err := w.call(a)
 	stopTimers()
 	return w.end(a, err, stack, c)
 }
 
 // watch starts the run's timeout and slow-run timers on the scheduler's
-// clock; the returned function stops them.
+// clock; the returned function stops them. It is called for a watched
+// run (hold): one with either.
 func (w *worker) watch(r *Run) func() {
 	slow := w.slowAfter(r)
-	if r.Timeout <= 0 && slow <= 0 {
-		return func() {}
-	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if r.Timeout > 0 {
@@ -888,9 +888,13 @@ func (w *worker) slowAfter(r *Run) time.Duration {
 }
 
 // call runs the task on its context and its copy of the run, turning a
-// panic into an error and a stack trace.
-func (w *worker) call(ctx context.Context, r *Run, c *chain) (stack string, err error) {
-	t, ok := c.taskNamed(w.s, r.Task)
+// panic into an error and a stack trace. It runs the task hold looked up,
+// unless a task was registered since.
+func (w *worker) call(a *activeRun) (stack string, err error) {
+	ctx, r, t, ok := &a.tctx, &a.own, a.task, a.found
+	if m := w.s.tasks.Load(); m != a.tasks {
+		t, ok = (*m)[r.Task]
+	}
 	if !ok {
 		w.s.emit(Event{Type: EventTaskMissing, JobID: r.JobID, RunID: r.ID, Subject: r.Task})
 		w.s.log.Error("task_missing", "job", r.JobID, "task", r.Task)
