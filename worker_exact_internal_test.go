@@ -287,3 +287,30 @@ func busySlots(w *worker) int {
 	}
 	return n
 }
+
+// TestTaskRegisteredAfterClaim: a run claimed while its task was not
+// registered runs the task registered before it starts: hold's lookup is
+// used only while the registry is the one it looked in.
+func TestTaskRegisteredAfterClaim(t *testing.T) {
+	s, err := New(Config{NodeID: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.worker
+	r := &Run{ID: "r", JobID: "j", Task: "late", Due: time.Now()}
+	w.mu.Lock()
+	w.hold(newActive(r))
+	w.mu.Unlock()
+	ran := make(chan struct{}, 1)
+	if err := s.Handle("late", func(context.Context, *Run) error {
+		ran <- struct{}{}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.launchDue()
+	w.tasks.Wait()
+	if len(ran) != 1 || r.State != RunSucceeded {
+		t.Errorf("the task registered after the claim ran %d times; the run ended %s %q", len(ran), r.State, r.Error)
+	}
+}
