@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Causes of a task's context being cancelled.
@@ -125,9 +126,39 @@ func (b *dueBatch) take() *activeRun {
 		return nil
 	}
 	if i := b.next.Add(1) - 1; i < int64(len(b.runs)) {
+		b.prefetch(int(i))
 		return b.runs[i]
 	}
 	return nil
+}
+
+// The runs a batch's take asks the processor to fetch ahead of the one it
+// returns: the records prefetchFar ahead, and what those prefetchNear
+// ahead point to (their run, context and job ID), read from records the
+// take prefetchFar-prefetchNear before fetched.
+const (
+	prefetchFar  = 8
+	prefetchNear = 4
+)
+
+// prefetch asks for what the runs after the i-th will need as they start:
+// a burst's runs were made a Lookahead before it, and their records, runs
+// and contexts lie far apart, out of the cache.
+func (b *dueBatch) prefetch(i int) {
+	if j := i + prefetchFar; j < len(b.runs) {
+		p := unsafe.Pointer(b.runs[j])
+		for off := uintptr(0); off < unsafe.Sizeof(activeRun{}); off += 64 {
+			prefetch(unsafe.Add(p, off))
+		}
+	}
+	if j := i + prefetchNear; j < len(b.runs) {
+		a := b.runs[j]
+		for off := uintptr(128); off < unsafe.Sizeof(Run{}); off += 64 { // State to Finished
+			prefetch(unsafe.Add(unsafe.Pointer(a.run), off))
+		}
+		prefetch(unsafe.Pointer(unsafe.StringData(a.own.JobID)))
+		prefetch((*[2]unsafe.Pointer)(unsafe.Pointer(&a.ctx))[1])
+	}
 }
 
 // left returns how many runs the batch has not given; 0 for nil.
