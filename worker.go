@@ -153,10 +153,10 @@ func (b *dueBatch) prefetch(i int) {
 	}
 	if j := i + prefetchNear; j < len(b.runs) {
 		a := b.runs[j]
-		for off := uintptr(128); off < unsafe.Sizeof(Run{}); off += 64 { // State to Finished
+		for off := uintptr(128); off < unsafe.Sizeof(Run{}); off += 64 { // State on: what execute and end write
 			prefetch(unsafe.Add(unsafe.Pointer(a.run), off))
 		}
-		prefetch(unsafe.Pointer(unsafe.StringData(a.own.JobID)))
+		prefetch(unsafe.Pointer(a.jobID))
 		prefetch((*[2]unsafe.Pointer)(unsafe.Pointer(&a.ctx))[1])
 	}
 }
@@ -210,6 +210,10 @@ type activeRun struct {
 	task    task
 	found   bool
 	watched bool
+
+	// jobID is the job ID's bytes, for a batch to prefetch (a task may
+	// write its copy of the run while another slot reads the record).
+	jobID *byte
 
 	before *activeRun // the run put before it in a recorder's stage
 }
@@ -432,7 +436,7 @@ func newActive(r *Run) *activeRun {
 	// one parent context would contend on its lock. cancelAll reaches them.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.Started = time.Time{} // the store's claim time; set again when the task begins
-	a := &activeRun{run: r, ctx: ctx, cancel: cancel, due: r.Due.UnixNano(), idx: -1}
+	a := &activeRun{run: r, ctx: ctx, cancel: cancel, due: r.Due.UnixNano(), idx: -1, jobID: unsafe.StringData(r.JobID)}
 	copyRun(&a.own, r) // the worker's r records the outcome
 	a.tctx = taskContext{Context: ctx, run: &a.own}
 	return a
@@ -724,7 +728,7 @@ func (w *worker) run(gate <-chan struct{}, a *activeRun) {
 
 // chain is what a goroutine that runs one run after another (worker.run)
 // keeps between them, so that in a burst each run shares less with the
-// pool's other slots: the claims given back, and the last task looked up.
+// pool's other slots: the claims given back, and a reading of the clock.
 type chain struct {
 	pool  *pool // the pool of its runs
 	given int64 // claims of ended runs not yet added to pool.given
