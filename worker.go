@@ -52,6 +52,9 @@ type worker struct {
 	// spins (sleepUntil): the recent overshoots of sleepExactly, and a
 	// quarter more. The loop's goroutine only.
 	spinLead time.Duration
+	// awaitBurst is how startBurst waits for a burst's instant:
+	// sleepUntil, unless a test holds it.
+	awaitBurst func(at time.Time)
 
 	// On a shared store (worker_expect.go): claims reach only ahead past
 	// now, and the worker comes back for the runs it expects.
@@ -238,6 +241,7 @@ func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s, pools: map[string]*pool{}, active: map[string]*activeRun{},
 		ahead: s.cfg.Lookahead, rethink: make(chan struct{}, 1), spinLead: initialSpinLead}
 	_, w.systemClock = s.clock.(SystemClock)
+	w.awaitBurst = w.sleepUntil
 	if _, shared := s.store.(StoreClock); shared {
 		w.shared, w.ahead = true, s.cfg.ClaimAhead
 		w.expected.grain = max(w.ahead/2, time.Millisecond)
@@ -515,7 +519,7 @@ func (w *worker) exactClock() bool { return w.systemClock && canSleepExactly }
 
 // startBurst starts a burst of runs due at at, woken exactLead before
 // it. It gives the burst's first runs their pool slots and spawns their
-// goroutines at once, each waiting on a gate; waits for at (sleepUntil);
+// goroutines at once, each waiting on a gate; waits for at (awaitBurst);
 // batches the rest of the burst for the slots to pass on (launchReady);
 // and opens the gate. The first task then begins as soon after at as a
 // goroutine can be woken, where spawning them at at took 50–250µs here.
@@ -534,7 +538,7 @@ func (w *worker) startBurst(ctx context.Context, at time.Time) {
 	w.mu.Unlock()
 	gate := make(chan struct{})
 	w.spawnAfter(gate, start)
-	w.sleepUntil(at)
+	w.awaitBurst(at)
 	if ctx.Err() != nil {
 		for _, a := range start {
 			a.cancel(errShutdown)

@@ -244,20 +244,23 @@ func TestStartBurstWaitsForItsInstant(t *testing.T) {
 // short by the shutdown, as do the rest, which drain gives back.
 func TestStartBurstOnShutdown(t *testing.T) {
 	const slots, n = 4, burstRuns
-	at := time.Now().Add(100 * time.Millisecond)
+	at := time.Now().Add(time.Millisecond)
 	began := make(chan time.Time, n)
 	w, runs := burstWorker(t, slots, n, at, began)
+	waiting, proceed := make(chan struct{}), make(chan struct{})
+	w.awaitBurst = func(time.Time) { // the instant comes once shutdown has begun
+		close(waiting)
+		<-proceed
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		w.startBurst(ctx, at)
 		close(done)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); busySlots(w) < slots; { // the first runs have their slots
-		if time.Now().After(deadline) {
-			t.Fatal("startBurst gave no run a slot")
-		}
-		time.Sleep(time.Millisecond)
+	<-waiting
+	if got := busySlots(w); got != slots {
+		t.Fatalf("%d slots busy while the burst waits for its instant, want %d", got, slots)
 	}
 	cancel() // as Shutdown stops the loop, then drains
 	w.mu.Lock()
@@ -265,6 +268,7 @@ func TestStartBurstOnShutdown(t *testing.T) {
 		w.giveBack(p, errShutdown)
 	}
 	w.mu.Unlock()
+	close(proceed)
 	<-done
 	w.tasks.Wait()
 	if len(began) > 0 {
