@@ -504,13 +504,13 @@ func (w *worker) startBuf() []*activeRun {
 }
 
 // burstRuns is how many runs due at one instant make a burst, which the
-// loop wakes for exactly (sleepExactly): a burst's last run starts as late
+// loop wakes for exactly (startBurst): a burst's last run starts as late
 // as its first, plus the time to start all before it.
 const burstRuns = 32
 
 // exactLead is how long before a burst the loop wakes on the runtime's
-// timer, which may wake it up to a millisecond late, to sleep the rest
-// exactly.
+// timer, which may wake it up to a millisecond late, to ready the burst
+// and sleep the rest exactly (startBurst).
 const exactLead = 2 * time.Millisecond
 
 // exactClock reports whether the loop can wake for a burst on time, not
