@@ -133,12 +133,13 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 		return
 	}
 	var orphans []*Run
-	err := eachRunning(ctx, s.store, func(r *Run) {
+	if s.mem != nil { // read in place: listing every running run costs a burst's worth of copies
+		orphans = s.mem.claimedBefore(s.cfg.NodeID, now.Add(-s.cfg.HeartbeatTTL))
+	} else if err := eachRunning(ctx, s.store, func(r *Run) {
 		if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL {
 			orphans = append(orphans, r)
 		}
-	})
-	if err != nil {
+	}); err != nil {
 		s.log.Warn("list_running_failed", "err", err)
 	}
 	for _, r := range orphans {

@@ -454,3 +454,19 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 		}
 	}
 }
+
+// claimedBefore returns copies of the runs running on node that were
+// claimed (Started) no later than before: what releaseOrphans asks of a
+// store through ListRuns, which lists every running run, a page at a
+// time, each page sorted.
+func (m *MemoryStore) claimedBefore(node string, before time.Time) []*Run {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*Run
+	for _, mr := range m.running {
+		if r := mr.run; r.Node == node && !r.Started.After(before) {
+			out = append(out, r.Clone())
+		}
+	}
+	return out
+}
