@@ -520,7 +520,7 @@ func (w *worker) exactClock() bool { return w.systemClock && canSleepExactly }
 // startBurst starts a burst of runs due at at, woken exactLead before
 // it. It gives the burst's first runs their pool slots and spawns their
 // goroutines at once, each waiting on a gate; waits for at (awaitBurst);
-// batches the rest of the burst for the slots to pass on (launchReady);
+// batches the rest of the burst for the slots to pass on (batchIfFull);
 // and opens the gate. The first task then begins as soon after at as a
 // goroutine can be woken, where spawning them at at took 50–250µs here.
 // Until at the runs stay out of the pools' batches, from which a task
@@ -544,10 +544,10 @@ func (w *worker) startBurst(ctx context.Context, at time.Time) {
 			a.cancel(errShutdown)
 		}
 	} else {
-		now, none := w.s.clock.Now(), []*activeRun(nil)
+		now := w.s.clock.Now()
 		w.mu.Lock()
 		for _, p := range w.pools {
-			w.launchReady(p, now, &none) // none has no room: it only batches
+			p.batchIfFull(now)
 		}
 		w.mu.Unlock()
 	}
@@ -643,10 +643,16 @@ const launchBatch = 64
 // of launches.
 func (w *worker) launchReady(p *pool, now time.Time, start *[]*activeRun) time.Time {
 	next := w.fillSlots(p, now, start)
+	p.batchIfFull(now)
+	return next
+}
+
+// batchIfFull makes a new batch of the pool's due runs (batchDue) when
+// every slot is busy and the last batch is spent; the caller holds w.mu.
+func (p *pool) batchIfFull(now time.Time) {
 	if p.size > 0 && p.busy >= p.size && p.due.Load().left() == 0 {
 		p.batchDue(now)
 	}
-	return next
 }
 
 // fillSlots takes a pool's runs due by now into start while it has free
