@@ -879,13 +879,14 @@ func (w *worker) execute(a *activeRun, at time.Time, c *chain) (*activeRun, time
 	if s.wants(EventRunStarted) {
 		s.emit(Event{Type: EventRunStarted, JobID: r.JobID, RunID: r.ID, Scheduled: r.Scheduled, Attempt: r.Attempt, Run: r.Clone()})
 	}
-	if !a.watched {
-		stack, err := w.call(a)
-		return w.end(a, err, stack, c)
+	var stopTimers func()
+	if a.watched {
+		stopTimers = w.watch(r)
 	}
-	stopTimers := w.watch(r)
 	stack, err := w.call(a)
-	stopTimers()
+	if stopTimers != nil {
+		stopTimers()
+	}
 	return w.end(a, err, stack, c)
 }
 
@@ -937,8 +938,8 @@ func (w *worker) slowAfter(r *Run) time.Duration {
 // unless a task was registered since.
 func (w *worker) call(a *activeRun) (stack string, err error) {
 	ctx, r, t, ok := &a.tctx, &a.own, a.task, a.found
-	if m := w.s.tasks.Load(); m != a.tasks {
-		t, ok = (*m)[r.Task]
+	if w.s.tasks.Load() != a.tasks {
+		t, ok = w.s.taskNamed(r.Task)
 	}
 	if !ok {
 		w.s.emit(Event{Type: EventTaskMissing, JobID: r.JobID, RunID: r.ID, Subject: r.Task})
