@@ -132,11 +132,12 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 	if s.cfg.Role != RoleAll && s.cfg.Role != RoleWorker {
 		return
 	}
+	orphaned := func(r *Run) bool { return r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL }
 	var orphans []*Run
 	if s.mem != nil { // read in place: listing every running run costs a burst's worth of copies
-		orphans = s.mem.claimedBefore(s.cfg.NodeID, now.Add(-s.cfg.HeartbeatTTL))
+		orphans = s.mem.runningWhere(orphaned)
 	} else if err := eachRunning(ctx, s.store, func(r *Run) {
-		if r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL {
+		if orphaned(r) {
 			orphans = append(orphans, r)
 		}
 	}); err != nil {

@@ -455,17 +455,17 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 	}
 }
 
-// claimedBefore returns copies of the runs running on node that were
-// claimed (Started) no later than before: what releaseOrphans asks of a
-// store through ListRuns, which lists every running run, a page at a
-// time, each page sorted.
-func (m *MemoryStore) claimedBefore(node string, before time.Time) []*Run {
+// runningWhere returns copies of the running runs that keep accepts,
+// reading each in place: releaseOrphans looks for the few of its node's
+// runs claimed long ago, which through ListRuns would copy every running
+// run, a page at a time, each page sorted.
+func (m *MemoryStore) runningWhere(keep func(*Run) bool) []*Run {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []*Run
 	for _, mr := range m.running {
-		if r := mr.run; r.Node == node && !r.Started.After(before) {
-			out = append(out, r.Clone())
+		if keep(mr.run) {
+			out = append(out, mr.run.Clone())
 		}
 	}
 	return out
