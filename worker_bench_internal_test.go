@@ -78,16 +78,7 @@ func benchBurstStart(b *testing.B, slots, runs int) {
 // next burst is set up would start that burst's runs before it is timed,
 // and its last task would wait on done, full with this burst's signal.
 func waitFreed(w *worker) {
-	for {
-		w.mu.Lock()
-		busy := 0
-		for _, p := range w.pools {
-			busy += p.busy
-		}
-		w.mu.Unlock()
-		if busy == 0 {
-			return
-		}
+	for busySlots(w) > 0 {
 		time.Sleep(10 * time.Microsecond)
 	}
 }
