@@ -42,7 +42,7 @@ type fireInput struct {
 // the trigger ends the job's fires (NextFire zero) and is returned.
 func decideFires(in fireInput) (FireCommit, error) {
 	job := in.due.Job
-	c := FireCommit{JobID: job.ID, Token: in.due.Token, Runs: in.runs}
+	c := FireCommit{JobID: job.ID, Token: in.due.Token, Runs: in.runs, slot: in.due.slot}
 	fires, next, err := dueFires(job, in.horizon, in.fires)
 	c.NextFire = next
 	runnable := fires[:0] // the fires not missed, in fires' storage

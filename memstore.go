@@ -87,6 +87,39 @@ type jobRuns struct {
 	// live holds the fire keys of the runs in pending and running, only
 	// while there are more than liveScan of them (hasLive).
 	live map[fireKey]struct{}
+
+	// The latest Scheduled of the runs inserted since the entry was made
+	// (noted), which was when the job had no runs in the store: no
+	// pending, running or archived run of the job has a later fire key.
+	latestSec  int64
+	latestNsec int32
+	noted      bool
+}
+
+// empty reports whether the job has no runs: evict then drops its entry
+// from byJob.
+func (jr *jobRuns) empty() bool {
+	return len(jr.pending)+len(jr.running)+len(jr.history) == 0
+}
+
+// note records that a run of the job is being inserted, for mayHold.
+func (jr *jobRuns) note(r *Run) {
+	if sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()); !jr.noted || laterThan(sec, nsec, jr.latestSec, jr.latestNsec) {
+		jr.latestSec, jr.latestNsec, jr.noted = sec, nsec, true
+	}
+}
+
+// mayHold reports whether a run of the job, pending, running or
+// archived, may hold r's fire key: false when r is scheduled after every
+// run inserted since the entry was made.
+func (jr *jobRuns) mayHold(r *Run) bool {
+	return jr.noted && !laterThan(r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()), jr.latestSec, jr.latestNsec)
+}
+
+// laterThan reports whether the instant sec, nsec is after the instant
+// sec2, nsec2 (each as time.Time's Unix and Nanosecond).
+func laterThan(sec int64, nsec int32, sec2 int64, nsec2 int32) bool {
+	return sec > sec2 || sec == sec2 && nsec > nsec2
 }
 
 // runsOf returns the job's runs, adding an entry for a job new to them.
@@ -402,7 +435,7 @@ func claimsBefore(a, b *memExtra) bool { return a.claimUntil.Before(b.claimUntil
 // commit, zero for a commit (DueJob.Lapsed).
 func (m *MemoryStore) release(s int32, lapsed time.Time) {
 	if e := m.jobs.extra(s); e != nil {
-		e.claimToken, e.claimNode, e.lapsed = 0, "", lapsed
+		e.claimToken, e.claimNode, e.lapsed, e.claimJob, e.claimRuns = 0, "", lapsed, "", nil
 		if e.trig == nil && lapsed.IsZero() {
 			m.jobs.dropExtra(s)
 		}
@@ -419,7 +452,7 @@ func (m *MemoryStore) dropJob(at place) place {
 		if e.claimIdx >= 0 {
 			m.claimed.remove(e)
 		}
-		e.claimToken = 0
+		e.claimToken, e.claimJob, e.claimRuns = 0, "", nil
 	}
 	return m.jobs.remove(at)
 }

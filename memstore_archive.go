@@ -225,7 +225,7 @@ func (m *MemoryStore) evict(s int32) {
 		}
 	}
 	jr.history = h
-	if len(jr.pending)+len(jr.running)+len(jr.history) == 0 {
+	if jr.empty() {
 		delete(m.byJob, jr.jobID)
 	}
 	a.arena.free(d.piece)

@@ -9,10 +9,10 @@ import (
 
 // BenchmarkMemoryStoreFire measures the memory store's share of a fire:
 // claim the due job, commit its run and next fire as the schedule loop
-// does (handing the claim back), claim the run,
-// finish it, for every job a round, in steady state (every job's history at its
-// bound, the archive at MaxRuns for the larger count). One op is one
-// fire. At 1,000 jobs the store's tables stay in the CPU's caches; at
+// does (with the claim's slot, handing the claim back), claim the run,
+// finish it, for every job a round, in steady state (every job's history
+// at its bound, the archive at MaxRuns for the larger count). One op is
+// one fire. At 1,000 jobs the store's tables stay in the CPU's caches; at
 // 50,000, as in the scheduler table's second size, most lookups miss them.
 func BenchmarkMemoryStoreFire(b *testing.B) {
 	for _, jobs := range []int{1000, 50000} {
@@ -41,7 +41,7 @@ func benchMemoryStoreFire(b *testing.B, jobs int) {
 			seq++
 			r := &Run{ID: fmt.Sprintf("r%09d", seq), JobID: d.Job.ID, Task: "t", Scheduled: now, Due: now,
 				Attempt: 1, State: RunPending, Created: now}
-			commits[i] = FireCommit{JobID: d.Job.ID, Token: d.Token, Runs: []*Run{r}, NextFire: now.Add(time.Second)}
+			commits[i] = FireCommit{JobID: d.Job.ID, Token: d.Token, Runs: []*Run{r}, NextFire: now.Add(time.Second), slot: d.slot}
 		}
 		if _, err := m.CommitFires(ctx, commits, now); err != nil {
 			b.Fatal(err)

@@ -62,7 +62,8 @@ func (m *MemoryStore) ClaimDueJobs(ctx context.Context, c JobClaim) ([]DueJob, e
 		}
 		jr := m.byJob[string(m.jobs.idBytes(s))]
 		j = m.unpackClaimed(j, s, jr)
-		d := DueJob{Job: j, Lapsed: e.lapsed, Token: m.claimSeq}
+		e.claimJob, e.claimRuns = j.ID, jr
+		d := DueJob{Job: j, Lapsed: e.lapsed, Token: m.claimSeq, slot: s + 1}
 		if jr != nil {
 			d.Pending, d.PendingDue = len(jr.pending), jr.pendingDue()
 			for _, mr := range jr.running {
@@ -177,15 +178,11 @@ func (b *noticeBatch) appendTo(ns []Notice, kind NoticeKind) []Notice {
 const commitSlice = 64
 
 func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
-	s := m.jobs.lookup(c.JobID)
-	var e *memExtra
-	if s >= 0 {
-		e = m.jobs.extra(s)
-	}
+	s, e := m.commitSlot(c)
 	if e == nil || c.Token == 0 || e.claimToken != c.Token {
 		return CommitResult{JobID: c.JobID, Lost: true}
 	}
-	res := CommitResult{JobID: c.JobID, Inserted: m.insertRuns(c.Runs, now)}
+	res := CommitResult{JobID: c.JobID, Inserted: m.insertRuns(c.Runs, now, e.claimRuns)}
 	for _, id := range c.Cancel {
 		if r := m.runs[id]; r != nil && r.run.State == RunRunning {
 			r.cancel = true
@@ -195,6 +192,25 @@ func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 	m.jobs.slot(s).setNext(c.NextFire, &m.locs)
 	m.release(s, time.Time{})
 	return res
+}
+
+// commitSlot returns the slot and extra of the job c commits. A commit
+// made from this store's claim names the slot (FireCommit.slot); the
+// extra there confirms it while the claim holds, by the token, which no
+// other claim of the store shares, and by the ID, the same string the
+// claim handed out, so that a commit from another store's claim is not
+// mistaken for this one's. Otherwise the job is looked up by ID.
+func (m *MemoryStore) commitSlot(c FireCommit) (int32, *memExtra) {
+	if s := c.slot - 1; s >= 0 && s < m.jobs.slots.len && m.jobs.slot(s).live() {
+		if e := m.jobs.extra(s); e != nil && c.Token != 0 && e.claimToken == c.Token && e.claimJob == c.JobID {
+			return s, e
+		}
+	}
+	s := m.jobs.lookup(c.JobID)
+	if s < 0 {
+		return s, nil
+	}
+	return s, m.jobs.extra(s)
 }
 
 // AddRuns inserts runs that no trigger produced; duplicates of a fire's
@@ -209,7 +225,7 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 		}
 	}
 	m.mu.Lock()
-	inserted := slices.Clone(m.insertRuns(runs, time.Time{})) // not the caller's own slice
+	inserted := slices.Clone(m.insertRuns(runs, time.Time{}, nil)) // not the caller's own slice
 	var notices []Notice
 	for _, r := range inserted {
 		notices = append(notices, Notice{Kind: NoticeRunsCreated, JobID: r.JobID})
@@ -222,18 +238,29 @@ func (m *MemoryStore) AddRuns(ctx context.Context, runs []*Run) ([]*Run, error) 
 // those it inserted: the caller's own runs, which the store does not keep
 // (a copy, with Created set, where the caller left Created zero). When it
 // inserted every run as given, which is every fire's case, it returns
-// runs itself: a commit's result then costs no allocation.
-func (m *MemoryStore) insertRuns(runs []*Run, now time.Time) []*Run {
+// runs itself: a commit's result then costs no allocation. known, when
+// not nil, is the runs of one job that byJob held, and still holds while
+// it has any: the runs of that job take it without a lookup (a claim
+// noted it, commitSlot).
+//
+// A run's fire key is looked for among its job's live and archived runs
+// only when one of them may hold it (mayHold): a job's next fire is
+// later than all before it, and needs no lookup in the archive.
+func (m *MemoryStore) insertRuns(runs []*Run, now time.Time, known *jobRuns) []*Run {
 	var out []*Run
 	for i, r := range runs {
-		of := m.byJob[r.JobID]
-		if of != nil && of.hasLive(fireKeyOf(r)) || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 || m.doneKey(r) {
+		of := known
+		if of == nil || of.jobID != r.JobID || of.empty() { // empty: evict may have dropped it
+			of = m.byJob[r.JobID]
+		}
+		if of != nil && of.mayHold(r) && (of.hasLive(fireKeyOf(r)) || m.doneKey(r)) || m.runs[r.ID] != nil || m.findDone(r.ID) >= 0 {
 			out = diverge(out, runs, i)
 			continue
 		}
 		if of == nil {
 			of = m.runsOf(r.JobID)
 		}
+		of.note(r)
 		mr := m.newMemRun(r, of)
 		of.own(mr.run)
 		if mr.run.Created.IsZero() {

@@ -820,3 +820,76 @@ func TestMemoryStoreLiveKeysPastTheScan(t *testing.T) {
 	}
 	dups("d") // the runs left, read one by one; the finished ones, in the archive
 }
+
+// TestMemoryStoreCommitTrustsOnlyItsOwnClaim: a commit names the slot its
+// claim came from, which the store takes only for the claim it handed
+// out. Two stores hold the same jobs in other slots, so that a claim of
+// each has the same token and slot for different jobs: a commit of one
+// store's claim, presented to the other, is lost there and changes
+// nothing.
+func TestMemoryStoreCommitTrustsOnlyItsOwnClaim(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	stores := [2]*MemoryStore{NewMemoryStore(MemoryConfig{}), NewMemoryStore(MemoryConfig{})}
+	var due [2]DueJob
+	for i, ids := range [2][2]string{{"a", "b"}, {"b", "a"}} {
+		m, id := stores[i], ids[0] // the first job added takes slot 0, and is claimed
+		for _, j := range ids {
+			if _, err := m.AddJob(ctx, &Job{ID: j, Task: "t", Trigger: MustEvery(time.Hour, nil), NextFire: now}, ConflictError, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: now, Horizon: now, Lease: time.Minute, Limit: 1})
+		if err != nil || len(got) != 1 || got[0].Job.ID != id {
+			t.Fatalf("store %d claimed %v (%v), want job %s", i, got, err, id)
+		}
+		due[i] = got[0]
+	}
+	if due[0].slot != due[1].slot || due[0].Token != due[1].Token {
+		t.Fatalf("the claims differ in slot (%d, %d) or token (%d, %d): the test needs them alike",
+			due[0].slot, due[1].slot, due[0].Token, due[1].Token)
+	}
+	r := &Run{ID: "r", JobID: "a", Task: "t", Scheduled: now, Due: now, Attempt: 1, State: RunPending, Created: now}
+	c := FireCommit{JobID: "a", Token: due[0].Token, Runs: []*Run{r}, NextFire: now.Add(time.Hour), slot: due[0].slot}
+	res, err := stores[1].CommitFires(ctx, []FireCommit{c}, now)
+	if err != nil || !res[0].Lost {
+		t.Fatalf("store b took store a's commit: %+v, %v", res, err)
+	}
+	if got, err := stores[1].GetRun(ctx, "r"); err == nil {
+		t.Errorf("store b inserted store a's run: %+v", got)
+	}
+	if res, err := stores[0].CommitFires(ctx, []FireCommit{c}, now); err != nil || res[0].Lost || len(res[0].Inserted) != 1 {
+		t.Errorf("store a refused its own commit: %+v, %v", res, err)
+	}
+}
+
+// TestMemoryStoreCommitAfterItsJobsRunsWentAway: a claim notes its job's
+// runs for the commit to add to; when the job's last kept run is pruned in
+// between, the store forgets those runs' record, and the commit's run
+// goes into a new one that the store finds by the job's ID.
+func TestMemoryStoreCommitAfterItsJobsRunsWentAway(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMemoryStore(MemoryConfig{})
+	if _, err := m.AddJob(ctx, &Job{ID: "j", Task: "t", Trigger: MustEvery(time.Hour, nil), NextFire: now}, ConflictError, now); err != nil {
+		t.Fatal(err)
+	}
+	old := now.Add(-2 * time.Hour)
+	addRun(t, m, &Run{ID: "old", JobID: "j", Task: "t", Scheduled: old, Attempt: 1, State: RunSucceeded, Finished: old})
+	due, err := m.ClaimDueJobs(ctx, JobClaim{Node: "n", Now: now, Horizon: now, Lease: time.Minute})
+	if err != nil || len(due) != 1 {
+		t.Fatalf("claimed %d jobs: %v", len(due), err)
+	}
+	if n, err := m.PruneRuns(ctx, Retention{MaxAge: time.Hour}, now); err != nil || n != 1 {
+		t.Fatalf("pruned %d runs: %v", n, err)
+	}
+	r := &Run{ID: "new", JobID: "j", Task: "t", Scheduled: now, Due: now, Attempt: 1, State: RunPending, Created: now}
+	c := FireCommit{JobID: "j", Token: due[0].Token, Runs: []*Run{r}, NextFire: now.Add(time.Hour), slot: due[0].slot}
+	if res, err := m.CommitFires(ctx, []FireCommit{c}, now); err != nil || res[0].Lost || len(res[0].Inserted) != 1 {
+		t.Fatalf("commit: %+v, %v", res, err)
+	}
+	runs, err := m.ListRuns(ctx, RunFilter{JobID: "j"})
+	if err != nil || len(runs) != 1 || runs[0].ID != "new" {
+		t.Errorf("the job's runs are %v (%v), want the commit's", runs, err)
+	}
+}

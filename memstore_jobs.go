@@ -81,6 +81,12 @@ type memExtra struct {
 	claimNode  string
 	claimUntil time.Time
 	lapsed     time.Time // DueJob.Lapsed
+
+	// While claimed: the job's ID as the claim's DueJob holds it, and
+	// the job's runs then (nil when it had none), with which commit finds
+	// the job and its runs without looking either up (commitSlot).
+	claimJob  string
+	claimRuns *jobRuns
 }
 
 // idHash hashes IDs for the memory store's open-addressing indexes (the

@@ -130,7 +130,7 @@ func (m *MemoryStore) finish(run, retry *Run, ended, created *noticeBatch) error
 	m.stopRunning(mr)
 	m.archive(mr)
 	ended.add(job, time.Time{})
-	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished)) > 0 {
+	if retry != nil && len(m.insertRuns([]*Run{retry}, run.Finished, nil)) > 0 {
 		created.add(job, time.Time{})
 	}
 	return nil
@@ -450,7 +450,7 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 			job = m.unpack(s)
 		}
 		if retry := PlanRetry(job, r, now); retry != nil {
-			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now)...)
+			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now, nil)...)
 		}
 	}
 }

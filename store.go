@@ -129,6 +129,8 @@ type DueJob struct {
 	// coalesced nor skipped for it.
 	Lapsed time.Time
 	Token  int64 // the claim; CommitFires presents it
+
+	slot int32 // the memory store's: the job's slot plus one (FireCommit.slot)
 }
 
 // AddRunning appends r to d.Running, and counts it in d.Unconfirmed when
@@ -152,6 +154,11 @@ type FireCommit struct {
 	Runs     []*Run    // pending runs, and missed/skipped records
 	Cancel   []string  // IDs of running runs to cancel (OverlapCancelRunning)
 	NextFire time.Time // zero: the job will not fire again
+
+	// slot is DueJob.slot, copied from the claim: the memory store's
+	// hint to where the job is, which it trusts only while the claim
+	// holds (commitSlot).
+	slot int32
 }
 
 // CommitResult reports one FireCommit.
