@@ -22,8 +22,23 @@ type runArchive struct {
 	ids   idIndex // run ID → slot
 	keys  idIndex // fire key (job, scheduled, attempt, manual) → slot
 	arena arena
-	order []uint64 // archived runs, oldest first, as gen<<32 | slot: an entry whose slot moved on to another generation is stale
-	kept  int      // runs held
+	order []archived // archived runs, oldest first
+	kept  int        // runs held
+}
+
+// archived is an entry of the archive's order: a slot, stale once the
+// slot moves on to another generation, and the jobRuns whose history
+// holds it while it is not, for evict.
+type archived struct {
+	slot int32
+	gen  uint32
+	of   *jobRuns
+}
+
+// live reports whether the entry's run is still in the archive.
+func (a *runArchive) live(e archived) bool {
+	d := a.slot(e.slot)
+	return d.live && d.gen == e.gen
 }
 
 // doneRun is a finished run as the archive keeps it: what its indexes,
@@ -36,6 +51,8 @@ type doneRun struct {
 	finNsec   int32
 	attempt   int32
 	gen       uint32 // bumped when the slot is freed
+	idTag     uint32 // its entry's tag in ids, and in keys: evict finds
+	keyTag    uint32 // them without the ID and job ID, which are packed
 	piece            // where the arena keeps the rest
 	state     RunState
 	manual    bool
@@ -131,17 +148,18 @@ func (m *MemoryStore) archive(mr *memRun) {
 	r, jr := mr.run, mr.of
 	s := m.packRun(r)
 	jr.history = append(jr.history, s)
-	m.done.order = append(m.done.order, uint64(m.done.slot(s).gen)<<32|uint64(uint32(s)))
+	m.done.order = append(m.done.order, archived{slot: s, gen: m.done.slot(s).gen, of: jr})
 	m.done.kept++
 	m.recycle(mr)
 	if len(jr.history) > m.cfg.MaxRunsPerJob {
-		m.evict(jr.history[0])
+		m.evict(jr.history[0], jr)
 	}
 	for m.done.kept > m.cfg.MaxRuns && len(m.done.order) > 0 {
 		oldest := m.done.order[0]
+		m.done.order[0] = archived{} // holds no jobRuns
 		m.done.order = m.done.order[1:]
-		if s := int32(uint32(oldest)); m.done.slot(s).live && m.done.slot(s).gen == uint32(oldest>>32) {
-			m.evict(s)
+		if m.done.live(oldest) {
+			m.evict(oldest.slot, oldest.of)
 		}
 	}
 	if len(m.done.order) > 2*m.done.kept+64 {
@@ -153,9 +171,9 @@ func (m *MemoryStore) archive(mr *memRun) {
 // pruning from the archive's order, so it stays proportional to the runs
 // kept.
 func (m *MemoryStore) compactOrder() {
-	kept := make([]uint64, 0, m.done.kept)
+	kept := make([]archived, 0, m.done.kept)
 	for _, e := range m.done.order {
-		if d := m.done.slot(int32(uint32(e))); d.live && d.gen == uint32(e>>32) {
+		if m.done.live(e) {
 			kept = append(kept, e)
 		}
 	}
@@ -194,24 +212,23 @@ func (m *MemoryStore) packRun(r *Run) int32 {
 	at := a.arena.put(p.b)
 	sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond())
 	d := a.slot(s)
+	idTag := uint32(m.hash.str(r.ID))
+	keyTag := uint32(keyHash(m.hash.str(r.JobID), sec, nsec, int32(r.Attempt), r.Manual))
 	*d = doneRun{schedSec: sec, schedNsec: nsec, finSec: r.Finished.Unix(), finNsec: int32(r.Finished.Nanosecond()),
-		attempt: int32(r.Attempt), gen: d.gen, piece: at, state: r.State, manual: r.Manual, live: true}
-	job := m.hash.str(r.JobID)
+		attempt: int32(r.Attempt), gen: d.gen, idTag: idTag, keyTag: keyTag, piece: at, state: r.State, manual: r.Manual, live: true}
 	never := func(int32) bool { return false } // the store checked that neither the ID nor the key is held
-	a.ids.set(a.ids.probe(uint32(m.hash.str(r.ID)), never), s)
-	a.keys.set(a.keys.probe(uint32(keyHash(job, sec, nsec, int32(r.Attempt), r.Manual)), never), s)
+	a.ids.set(a.ids.probe(idTag, never), s)
+	a.keys.set(a.keys.probe(keyTag, never), s)
 	return s
 }
 
-// evict forgets a finished run, its fire key with it.
-func (m *MemoryStore) evict(s int32) {
+// evict forgets a finished run of jr's job, its fire key with it.
+func (m *MemoryStore) evict(s int32, jr *jobRuns) {
 	a := &m.done
 	d := a.slot(s)
-	id, job := a.idAndJob(s)
 	same := func(x int32) bool { return x == s }
-	a.ids.unset(a.ids.probe(uint32(m.hash.bytes(id)), same).pos)
-	a.keys.unset(a.keys.probe(uint32(keyHash(m.hash.bytes(job), d.schedSec, d.schedNsec, d.attempt, d.manual)), same).pos)
-	jr := m.byJob[string(job)]
+	a.ids.unset(a.ids.probe(d.idTag, same).pos)
+	a.keys.unset(a.keys.probe(d.keyTag, same).pos)
 	h := jr.history
 	switch {
 	case h[0] == s: // the oldest, as the bounds evict: no copy

@@ -104,14 +104,6 @@ func (h *idHash) str(s string) uint64 {
 	return maphash.String(h.seed, s)
 }
 
-// bytes hashes b as str hashes the same string.
-func (h *idHash) bytes(b []byte) uint64 {
-	if h.force != nil {
-		return h.force(string(b))
-	}
-	return maphash.Bytes(h.seed, b)
-}
-
 // init makes the table ready, and empty, hashing IDs with h and
 // publishing the index's entries to warm.
 func (t *jobTable) init(h *idHash, warm *atomic.Pointer[[]uint64]) {

@@ -38,7 +38,7 @@ func (m *MemoryStore) claimFrom(h *timeHeap[*memRun], limit int, c RunClaim) []*
 			break
 		}
 		h.pop()
-		if len(mr.of.running) >= m.instances(mr.run.JobID) {
+		if n := len(mr.of.running); n > 0 && n >= m.instances(mr.run.JobID) { // every job may run one
 			blocked = append(blocked, mr)
 			continue
 		}
@@ -361,7 +361,7 @@ func (m *MemoryStore) PruneRuns(ctx context.Context, r Retention, now time.Time)
 			}
 		}
 		for _, s := range drop {
-			m.evict(s)
+			m.evict(s, jr)
 			n++
 		}
 	}
