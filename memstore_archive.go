@@ -22,9 +22,44 @@ type runArchive struct {
 	ids   idIndex // run ID → slot
 	keys  idIndex // fire key (job, scheduled, attempt, manual) → slot
 	arena arena
-	order []archived // archived runs, oldest first
+	order orderQueue // archived runs, oldest first
 	kept  int        // runs held
 }
+
+// orderQueue is the archive's order: a queue in one array, whose
+// consumed front push reuses instead of growing the array. Slicing off
+// the front would have the array grown and copied whole, a hundred
+// thousand entries, every quarter of that many fires.
+type orderQueue struct {
+	buf  []archived // entries from head on are queued
+	head int
+}
+
+func (q *orderQueue) len() int { return len(q.buf) - q.head }
+
+// push queues e at the back, first moving the queued entries to the
+// array's start when it is full and at least half of it consumed: each
+// entry moves once per half an array of pushes, and the array grows only
+// when more than half of it is queued.
+func (q *orderQueue) push(e archived) {
+	if len(q.buf) == cap(q.buf) && q.head > 0 && q.head >= len(q.buf)/2 {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:]) // holds no jobRuns
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, e)
+}
+
+// pop takes the oldest entry off the queue, which must not be empty.
+func (q *orderQueue) pop() archived {
+	e := q.buf[q.head]
+	q.buf[q.head] = archived{} // holds no jobRuns
+	q.head++
+	return e
+}
+
+// entries returns the queued entries, oldest first.
+func (q *orderQueue) entries() []archived { return q.buf[q.head:] }
 
 // archived is an entry of the archive's order: a slot, stale once the
 // slot moves on to another generation, and the jobRuns whose history
@@ -148,21 +183,18 @@ func (m *MemoryStore) archive(mr *memRun) {
 	r, jr := mr.run, mr.of
 	s := m.packRun(r)
 	jr.history = append(jr.history, s)
-	m.done.order = append(m.done.order, archived{slot: s, gen: m.done.slot(s).gen, of: jr})
+	m.done.order.push(archived{slot: s, gen: m.done.slot(s).gen, of: jr})
 	m.done.kept++
 	m.recycle(mr)
 	if len(jr.history) > m.cfg.MaxRunsPerJob {
 		m.evict(jr.history[0], jr)
 	}
-	for m.done.kept > m.cfg.MaxRuns && len(m.done.order) > 0 {
-		oldest := m.done.order[0]
-		m.done.order[0] = archived{} // holds no jobRuns
-		m.done.order = m.done.order[1:]
-		if m.done.live(oldest) {
+	for m.done.kept > m.cfg.MaxRuns && m.done.order.len() > 0 {
+		if oldest := m.done.order.pop(); m.done.live(oldest) {
 			m.evict(oldest.slot, oldest.of)
 		}
 	}
-	if len(m.done.order) > 2*m.done.kept+64 {
+	if m.done.order.len() > 2*m.done.kept+64 {
 		m.compactOrder()
 	}
 }
@@ -172,12 +204,12 @@ func (m *MemoryStore) archive(mr *memRun) {
 // kept.
 func (m *MemoryStore) compactOrder() {
 	kept := make([]archived, 0, m.done.kept)
-	for _, e := range m.done.order {
+	for _, e := range m.done.order.entries() {
 		if m.done.live(e) {
 			kept = append(kept, e)
 		}
 	}
-	m.done.order = kept
+	m.done.order = orderQueue{buf: kept}
 }
 
 // packRun stores r in a free slot of the archive and indexes it.

@@ -34,8 +34,8 @@ func TestMemoryStoreHistoryStaysBounded(t *testing.T) {
 	if m.done.ids.used != 20 || m.done.kept != 20 {
 		t.Fatalf("kept %d runs (counted %d), want 2 per job for 10 jobs", m.done.ids.used, m.done.kept)
 	}
-	if len(m.done.order) > 4*20 {
-		t.Errorf("the finished-run order holds %d entries for 20 kept runs", len(m.done.order))
+	if m.done.order.len() > 4*20 {
+		t.Errorf("the finished-run order holds %d entries for 20 kept runs", m.done.order.len())
 	}
 }
 
@@ -891,5 +891,36 @@ func TestMemoryStoreCommitAfterItsJobsRunsWentAway(t *testing.T) {
 	runs, err := m.ListRuns(ctx, RunFilter{JobID: "j"})
 	if err != nil || len(runs) != 1 || runs[0].ID != "new" {
 		t.Errorf("the job's runs are %v (%v), want the commit's", runs, err)
+	}
+}
+
+// TestOrderQueueReusesItsArray: the archive's order, a queue with as many
+// pushes as pops in steady state, keeps its entries in order in an array
+// that stops growing, and keeps no jobRuns it popped.
+func TestOrderQueueReusesItsArray(t *testing.T) {
+	const live = 100
+	var q orderQueue
+	next, want := int32(0), int32(0)
+	push := func() { q.push(archived{slot: next, of: &jobRuns{}}); next++ }
+	for range live {
+		push()
+	}
+	for i := range 10000 {
+		push()
+		if e := q.pop(); e.slot != want {
+			t.Fatalf("pop %d: slot %d, want %d", i, e.slot, want)
+		}
+		want++
+		if q.len() != live {
+			t.Fatalf("pop %d: %d queued, want %d", i, q.len(), live)
+		}
+	}
+	if cap(q.buf) > 4*live {
+		t.Errorf("after 10,000 pushes and pops with %d queued the array holds %d entries", live, cap(q.buf))
+	}
+	for i, e := range q.buf[:q.head] {
+		if e.of != nil {
+			t.Fatalf("entry %d, popped, still holds its jobRuns", i)
+		}
 	}
 }
