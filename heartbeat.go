@@ -132,14 +132,12 @@ func (s *Scheduler) releaseOrphans(ctx context.Context, now time.Time) {
 	if s.cfg.Role != RoleAll && s.cfg.Role != RoleWorker {
 		return
 	}
-	orphaned := func(r *Run) bool { return r.Node == s.cfg.NodeID && now.Sub(r.Started) >= s.cfg.HeartbeatTTL }
 	var orphans []*Run
-	if s.mem != nil { // read in place: listing every running run costs a burst's worth of copies
-		orphans = s.mem.runningWhere(orphaned)
-	} else if err := eachRunning(ctx, s.store, func(r *Run) {
-		if orphaned(r) {
-			orphans = append(orphans, r)
-		}
+	// Claimed at least HeartbeatTTL ago: a claim exactly that old is
+	// included, as the store's StartedBefore excludes its bound.
+	claimed := now.Add(-s.cfg.HeartbeatTTL).Add(time.Nanosecond)
+	if err := eachRunning(ctx, s.store, RunFilter{Node: s.cfg.NodeID, StartedBefore: claimed}, func(r *Run) {
+		orphans = append(orphans, r)
 	}); err != nil {
 		s.log.Warn("list_running_failed", "err", err)
 	}

@@ -306,14 +306,20 @@ func (m *MemoryStore) doneMatches(f RunFilter, s int32) bool {
 		}
 	}
 	at := time.Unix(d.schedSec, int64(d.schedNsec))
-	if !f.From.IsZero() && at.Before(f.From) || !f.To.IsZero() && !at.Before(f.To) {
+	if !f.From.IsZero() && at.Before(f.From) || !f.To.IsZero() && !at.Before(f.To) || !f.hasState(d.state) {
 		return false
 	}
-	return f.hasState(d.state)
+	if f.Node != "" || !f.StartedBefore.IsZero() { // packed: read only when asked
+		return f.matches(m.unpackRun(s))
+	}
+	return true
 }
 
 func (f RunFilter) matches(r *Run) bool {
-	if f.JobID != "" && r.JobID != f.JobID {
+	if f.JobID != "" && r.JobID != f.JobID || f.Node != "" && r.Node != f.Node {
+		return false
+	}
+	if !f.StartedBefore.IsZero() && (r.Started.IsZero() || !r.Started.Before(f.StartedBefore)) {
 		return false
 	}
 	if !f.From.IsZero() && r.Scheduled.Before(f.From) {
@@ -453,20 +459,4 @@ func (m *MemoryStore) interruptNode(node string, now time.Time, rec *Recovery) {
 			rec.Retries = append(rec.Retries, m.insertRuns([]*Run{retry}, now, nil)...)
 		}
 	}
-}
-
-// runningWhere returns copies of the running runs that keep accepts,
-// reading each in place: releaseOrphans looks for the few of its node's
-// runs claimed long ago, which through ListRuns would copy every running
-// run, a page at a time, each page sorted.
-func (m *MemoryStore) runningWhere(keep func(*Run) bool) []*Run {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []*Run
-	for _, mr := range m.running {
-		if keep(mr.run) {
-			out = append(out, mr.run.Clone())
-		}
-	}
-	return out
 }

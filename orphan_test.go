@@ -13,9 +13,9 @@ import (
 // node, claimed more than HeartbeatTTL ago by an earlier run of the node
 // and not held by its worker, is recorded interrupted (claim lost) and
 // runs again as its next attempt; kept running, it would hold its job's
-// instance slot forever. Once on the memory store, which the scheduler
-// reads directly, and once on a store it sees only through the Store
-// interface.
+// instance slot forever. Once on the memory store, and once on a store
+// the scheduler sees only through the Store interface, without the
+// shortcuts it takes on its memory store.
 func TestOrphanedClaimIsReleased(t *testing.T) {
 	cases := []struct {
 		name string

@@ -184,6 +184,13 @@ type RunFilter struct {
 	To     time.Time // Scheduled before
 	Before string    // pagination: runs that sort after the run with this ID
 	Limit  int       // zero means 100
+
+	// Node selects the runs held or last run by this node (Run.Node).
+	Node string
+	// StartedBefore selects the runs whose Started is before it: for a
+	// running run, when its node claimed it. A run never started does not
+	// match.
+	StartedBefore time.Time
 }
 
 // Retention bounds the history of finished runs.

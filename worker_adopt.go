@@ -34,8 +34,8 @@ func (w *worker) adoptLost(ctx context.Context) error {
 		return nil
 	}
 	var found []*Run
-	err := eachRunning(ctx, w.s.store, func(r *Run) {
-		if r.Node == w.s.cfg.NodeID && slices.ContainsFunc(lost, r.Started.Equal) {
+	err := eachRunning(ctx, w.s.store, RunFilter{Node: w.s.cfg.NodeID}, func(r *Run) {
+		if slices.ContainsFunc(lost, r.Started.Equal) {
 			found = append(found, r)
 		}
 	})
@@ -61,12 +61,13 @@ func (w *worker) orphan(r *Run) bool {
 	return w.active[r.ID] == nil && !slices.ContainsFunc(w.lost, r.Started.Equal)
 }
 
-// eachRunning calls fn for every run the store counts as running, a page
-// at a time. Pages are large: a worker alone holds up to claimWindow runs
-// per pool slot, all running by the store's account, and each page is a
+// eachRunning calls fn for every run the store counts as running that f
+// also selects (its States, Before and Limit are eachRunning's), a page at
+// a time. Pages are large: a worker alone holds up to claimWindow runs per
+// pool slot, all running by the store's account, and each page is a
 // query.
-func eachRunning(ctx context.Context, st Store, fn func(*Run)) error {
-	f := RunFilter{States: []RunState{RunRunning}, Limit: 5000}
+func eachRunning(ctx context.Context, st Store, f RunFilter, fn func(*Run)) error {
+	f.States, f.Before, f.Limit = []RunState{RunRunning}, "", 5000
 	for {
 		runs, err := st.ListRuns(ctx, f)
 		if err != nil {

@@ -58,6 +58,13 @@ func runWhere(f sundial.RunFilter) (string, []any) {
 	if !f.To.IsZero() {
 		add("scheduled < $?", ns(f.To))
 	}
+	if f.Node != "" {
+		add("node = $?", f.Node)
+	}
+	if !f.StartedBefore.IsZero() { // never started: zeroNs, below every other
+		add("started > $?", int64(zeroNs))
+		add("started < $?", ns(f.StartedBefore))
+	}
 	if len(f.States) > 0 {
 		states := make([]int16, len(f.States))
 		for i, st := range f.States {

@@ -45,8 +45,12 @@ func (s *Store) ListRuns(ctx context.Context, f sundial.RunFilter) ([]*sundial.R
 	if !f.To.IsZero() {
 		to = micros(f.To)
 	}
+	startedBefore := ""
+	if !f.StartedBefore.IsZero() {
+		startedBefore = f.StartedBefore.UTC().Format("2006-01-02T15:04:05.000000000") // getruns.lua's width
+	}
 	v, err := s.run(ctx, getRunsScript, "list runs", "list", f.JobID, strings.Join(states, ","),
-		from, to, f.Before, strconv.Itoa(f.Limit))
+		from, to, f.Before, strconv.Itoa(f.Limit), f.Node, startedBefore)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,12 @@ func runWhere(f sundial.RunFilter) (string, []any) {
 	if !f.To.IsZero() {
 		add("scheduled < ?", timeText(f.To))
 	}
+	if f.Node != "" {
+		add("node = ?", f.Node)
+	}
+	if !f.StartedBefore.IsZero() { // the zero Time, never started, sorts first
+		add("started > ? AND started < ?", timeText(time.Time{}), timeText(f.StartedBefore))
+	}
 	if len(f.States) > 0 {
 		states := make([]any, len(f.States))
 		for i, st := range f.States {

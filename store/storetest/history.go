@@ -51,6 +51,76 @@ func testHistory(t *testing.T, newStore NewStore) {
 		t.Errorf("after pruning: %s", got)
 	}
 	testHistoryTies(t, newStore)
+	testHistoryByNode(t, newStore)
+}
+
+// testHistoryByNode: Node and StartedBefore select runs by the node that
+// holds or ran them and by when they started (a running run: when it was
+// claimed, on whatever clock the store claims by); a run never started
+// has no start to be before anything.
+func testHistoryByNode(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	s := newStore(t)
+	var runs []*sundial.Run // A, B, C, D, a minute apart
+	for i, id := range []string{"A", "B", "C", "D"} {
+		at := base.Add(time.Duration(i) * time.Minute)
+		mustAdd(t, s, job("job-"+id, base))
+		r := pendingRun("job-"+id, at)
+		r.ID = id
+		addPending(t, s, r)
+		runs = append(runs, r)
+	}
+	started := map[string]time.Time{}
+	for i, node := range []string{"a", "a", "b"} { // A and B on a, C on b; D stays pending
+		got := claimRuns(t, s, node, runs[i].Scheduled, 1)
+		if len(got) != 1 || got[0].ID != runs[i].ID {
+			t.Fatalf("claim %d on %s = %s, want %s", i, node, runIDs(got), runs[i].ID)
+		}
+		started[got[0].ID] = got[0].Started
+	}
+	c, err := s.GetRun(ctx, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.State, c.Finished = sundial.RunSucceeded, c.Started.Add(time.Second)
+	if err := s.FinishRun(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := func(at time.Time, ids ...string) string { // ids, newest first, that started before at
+		var out []*sundial.Run
+		for _, id := range ids {
+			if started[id].Before(at) {
+				out = append(out, &sundial.Run{ID: id})
+			}
+		}
+		return runIDs(out)
+	}
+	late := started["A"]
+	for _, at := range started {
+		if at.After(late) {
+			late = at
+		}
+	}
+	running := []sundial.RunState{sundial.RunRunning}
+	for _, tc := range []struct {
+		name string
+		f    sundial.RunFilter
+		want string
+	}{
+		{"running on a", sundial.RunFilter{States: running, Node: "a"}, "B A"},
+		{"running on a, started before B", sundial.RunFilter{States: running, Node: "a", StartedBefore: started["B"]},
+			before(started["B"], "A")},
+		{"on b, finished", sundial.RunFilter{Node: "b"}, "C"},
+		{"succeeded on a", sundial.RunFilter{Node: "a", States: []sundial.RunState{sundial.RunSucceeded}}, ""},
+		{"started before the last start", sundial.RunFilter{StartedBefore: late}, before(late, "C", "B", "A")},
+		{"started before later", sundial.RunFilter{StartedBefore: late.Add(time.Hour)}, "C B A"},
+		{"on a node no run has", sundial.RunFilter{Node: "c"}, ""},
+	} {
+		got, err := s.ListRuns(ctx, tc.f)
+		if err != nil || runIDs(got) != tc.want {
+			t.Errorf("%s: ListRuns = %q, %v; want %q", tc.name, runIDs(got), err, tc.want)
+		}
+	}
 }
 
 // testHistoryTies: runs of one instant, pending and finished, list

@@ -2,13 +2,16 @@
 -- (its rec, or nothing), else a listing, newest Scheduled first (ties:
 -- greatest ID first): ARGV[5] job, ARGV[6] states (comma-separated
 -- numbers), ARGV[7] from and ARGV[8] to (µs, ''), ARGV[9] before (a run
--- ID), ARGV[10] limit. Returns the recs.
+-- ID), ARGV[10] limit, ARGV[11] node (''), ARGV[12] started before (''
+-- or an instant in UTC as YYYY-MM-DDTHH:MM:SS and nine digits of
+-- fraction). Returns the recs.
 if ARGV[4] == 'one' then
   local r = rec(ARGV[5])
   if not r[1] then return {} end
   return {r}
 end
 local job, states, limit = ARGV[5], ARGV[6], tonumber(ARGV[10])
+local node, startedBefore = ARGV[11], ARGV[12]
 local want, sources = nil, {}
 if job ~= '' then
   sources[1] = P .. 'hist:' .. job
@@ -40,6 +43,25 @@ end
 local function after(id, score)
   return not bscore or tonumber(score) < tonumber(bscore) or lt(id, before)
 end
+-- fixed writes a stored instant (RFC 3339 in UTC, its fraction's
+-- trailing zeros left out) at ARGV[12]'s width, which compares in time
+-- order.
+local function fixed(t)
+  local frac = string.match(t, '^%.(%d+)', 20) or ''
+  return string.sub(t, 1, 19) .. frac .. string.rep('0', 9 - #frac)
+end
+-- selected reports whether the run passes the filters on its fields.
+local function selected(id)
+  if not want and node == '' and startedBefore == '' then return true end
+  local f = redis.call('HMGET', P .. 'run:' .. id, 'state', 'node', 'started')
+  if want and not want[f[1] or ''] then return false end
+  if node ~= '' and f[2] ~= node then return false end
+  if startedBefore ~= '' then
+    local started = f[3] or ''
+    if started == '' or not lt(fixed(started), startedBefore) then return false end
+  end
+  return true
+end
 local found = {}
 for _, src in ipairs(sources) do
   local off, got = 0, 0
@@ -47,8 +69,7 @@ for _, src in ipairs(sources) do
     local page = redis.call('ZREVRANGEBYSCORE', src, max, min, 'WITHSCORES', 'LIMIT', off, 256)
     for k = 1, #page, 2 do
       local id, score = page[k], page[k + 1]
-      if got < limit and after(id, score) and
-          (not want or want[redis.call('HGET', P .. 'run:' .. id, 'state') or '']) then
+      if got < limit and after(id, score) and selected(id) then
         found[#found + 1] = {tonumber(score), id}
         got = got + 1
       end
