@@ -12,8 +12,9 @@ import (
 // does (1,000 jobs a claim, with the claim's slot, handing the claim
 // back), claim the run, finish it, for every job a round, in steady
 // state (every job's history at its bound, the archive at MaxRuns for the
-// larger count). One op is one fire. At 1,000 jobs the store's tables stay in the CPU's caches; at
-// 50,000, as in the scheduler table's second size, most lookups miss them.
+// larger count). One op is one fire. At 1,000 jobs the store's tables
+// stay in the CPU's caches; at 50,000, as in the scheduler table's second
+// size, most lookups miss them.
 func BenchmarkMemoryStoreFire(b *testing.B) {
 	for _, jobs := range []int{1000, 50000} {
 		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) { benchMemoryStoreFire(b, jobs) })
