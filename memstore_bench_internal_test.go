@@ -75,3 +75,34 @@ func benchMemoryStoreFire(b *testing.B, jobs int) {
 		round()
 	}
 }
+
+// BenchmarkMemoryStoreListRuns measures a page of 100 runs, newest first,
+// from a history of 100,000 (MaxRuns' default) across 1,000 jobs, as a
+// dashboard reads it: the first page, and one deep in the listing.
+func BenchmarkMemoryStoreListRuns(b *testing.B) {
+	m := NewMemoryStore(MemoryConfig{MaxRunsPerJob: 1000})
+	ctx := context.Background()
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var runs []*Run
+	for i := range 100000 {
+		at := base.Add(time.Duration(i) * time.Second)
+		runs = append(runs, &Run{ID: fmt.Sprintf("r%06d", i), JobID: fmt.Sprintf("job-%03d", i%1000), Task: "t",
+			Scheduled: at, Due: at, Attempt: 1, State: RunSucceeded, Created: at, Finished: at})
+	}
+	if got, err := m.AddRuns(ctx, runs); err != nil || len(got) != len(runs) {
+		b.Fatalf("added %d runs: %v", len(got), err)
+	}
+	for _, page := range []struct {
+		name   string
+		before string
+	}{{"first", ""}, {"deep", "r050000"}} {
+		b.Run(page.name, func(b *testing.B) {
+			for b.Loop() {
+				got, err := m.ListRuns(ctx, RunFilter{Limit: 100, Before: page.before})
+				if err != nil || len(got) != 100 {
+					b.Fatalf("listed %d runs: %v", len(got), err)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
@@ -921,6 +922,55 @@ func TestOrderQueueReusesItsArray(t *testing.T) {
 	for i, e := range q.buf[:q.head] {
 		if e.of != nil {
 			t.Fatalf("entry %d, popped, still holds its jobRuns", i)
+		}
+	}
+}
+
+// TestPageKeepsTheFirstRuns: a page offered runs in any order keeps the
+// first n of the listing (newest Scheduled first, ties newest ID first),
+// in order: the same as sorting them all and cutting.
+func TestPageKeepsTheFirstRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, n := range []int{1, 2, 7, 100, 1000} {
+		for _, order := range []string{"random", "oldest first", "newest first"} {
+			var all []listed
+			for i := range 500 {
+				at := base.Add(time.Duration(rng.IntN(50)) * time.Second) // many ties
+				if order != "random" {
+					at = base.Add(time.Duration(i) * time.Second)
+				}
+				all = append(all, liveListed(&Run{ID: fmt.Sprintf("r%03d", rng.IntN(1000)), Scheduled: at}))
+			}
+			if order == "newest first" {
+				slices.Reverse(all)
+			}
+			pg := page{n: n}
+			for _, l := range all {
+				pg.offer(l)
+			}
+			want := slices.Clone(all)
+			slices.SortStableFunc(want, func(a, b listed) int {
+				switch {
+				case b.after(&a):
+					return -1
+				case a.after(&b):
+					return 1
+				}
+				return 0
+			})
+			want = want[:min(n, len(want))]
+			got := pg.sorted()
+			ids := func(ls []listed) []string {
+				var out []string
+				for _, l := range ls {
+					out = append(out, l.run.Scheduled.Format("15:04:05")+"/"+l.run.ID)
+				}
+				return out
+			}
+			if !slices.Equal(ids(got), ids(want)) {
+				t.Errorf("n %d, offered %s: the page is %v, want %v", n, order, ids(got), ids(want))
+			}
 		}
 	}
 }

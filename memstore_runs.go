@@ -2,8 +2,10 @@ package sundial
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
+	"unsafe"
 )
 
 // ClaimRuns starts pending runs due by c.Horizon, oldest Due first, up to
@@ -202,10 +204,10 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 			cursor = &c
 		}
 	}
-	var all []listed
+	pg := page{n: f.Limit}
 	add := func(l listed) {
-		if cursor == nil || l.after(cursor) { // a page sorts only what follows
-			all = append(all, l)
+		if cursor == nil || l.after(cursor) { // a page holds only what follows
+			pg.offer(l)
 		}
 	}
 	m.eachCandidate(f, func(r *Run) {
@@ -217,10 +219,7 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 			add(m.doneListed(s))
 		}
 	})
-	sort.Slice(all, func(i, j int) bool { return all[j].after(&all[i]) })
-	if len(all) > f.Limit {
-		all = all[:f.Limit]
-	}
+	all := pg.sorted()
 	out := make([]*Run, len(all))
 	for i, l := range all {
 		if l.run != nil {
@@ -235,21 +234,94 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 // listed is a run a listing may return, live or archived, with what its
 // order compares: newest Scheduled first, then newest ID first.
 type listed struct {
-	run  *Run  // a live run, or nil
-	slot int32 // else the archived run's
-	sec  int64 // Scheduled
+	run  *Run        // a live run, or nil
+	arch *runArchive // else the archive holding it,
+	slot int32       // in this slot
+	sec  int64       // Scheduled
 	nsec int32
-	id   []byte // the archived run's ID shares the arena's memory
+	id   string // the archived run's ID, once a tie read it (idOf)
 }
 
 func liveListed(r *Run) listed {
-	return listed{run: r, sec: r.Scheduled.Unix(), nsec: int32(r.Scheduled.Nanosecond()), id: []byte(r.ID)}
+	return listed{run: r, sec: r.Scheduled.Unix(), nsec: int32(r.Scheduled.Nanosecond())}
 }
 
 func (m *MemoryStore) doneListed(s int32) listed {
 	d := m.done.slot(s)
-	id, _ := m.done.idAndJob(s)
-	return listed{slot: s, sec: d.schedSec, nsec: d.schedNsec, id: id}
+	return listed{arch: &m.done, slot: s, sec: d.schedSec, nsec: d.schedNsec}
+}
+
+// idOf returns l's run ID. An archived run's is read from the arena only
+// when a tie of Scheduled asks for it, and shares the arena's memory, so
+// l must not outlive the store's hold of its lock: a listing that reads
+// every ID would read the packed data of the whole history.
+func (l *listed) idOf() string {
+	if l.run != nil {
+		return l.run.ID
+	}
+	if l.id == "" {
+		id, _ := l.arch.idAndJob(l.slot)
+		l.id = unsafe.String(unsafe.SliceData(id), len(id))
+	}
+	return l.id
+}
+
+// page keeps the first n runs of a listing among those offered, in a
+// heap whose root is the one of them that comes last: a page of 100 out
+// of a history of 100,000 holds and sorts 100, not 100,000. Offered
+// newest first, as the archive's slots and a job's history mostly are
+// when read backwards, a run past the first n is turned away by the root
+// alone.
+type page struct {
+	n    int
+	runs []listed
+}
+
+// offer keeps l if it is among the first n offered so far.
+func (p *page) offer(l listed) {
+	h := p.runs
+	switch {
+	case len(h) < p.n:
+		h = append(h, l)
+		for i := len(h) - 1; i > 0; { // up
+			parent := (i - 1) / 2
+			if !h[i].after(&h[parent]) {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+		p.runs = h
+	case h[0].after(&l): // l comes before the page's last, which it replaces
+		h[0] = l
+		for i := 0; ; { // down
+			last := i
+			for _, c := range [2]int{2*i + 1, 2*i + 2} {
+				if c < len(h) && h[c].after(&h[last]) {
+					last = c
+				}
+			}
+			if last == i {
+				break
+			}
+			h[i], h[last] = h[last], h[i]
+			i = last
+		}
+	}
+}
+
+// sorted returns the runs kept, in listing order.
+func (p *page) sorted() []listed {
+	slices.SortFunc(p.runs, func(a, b listed) int {
+		switch {
+		case b.after(&a):
+			return -1
+		case a.after(&b):
+			return 1
+		}
+		return 0
+	})
+	return p.runs
 }
 
 // after reports whether l comes after o in a listing.
@@ -260,7 +332,7 @@ func (l *listed) after(o *listed) bool {
 	if l.nsec != o.nsec {
 		return l.nsec < o.nsec
 	}
-	return string(l.id) < string(o.id)
+	return l.idOf() < o.idOf()
 }
 
 // eachCandidate calls live or done for the runs f may select: one job's
@@ -277,7 +349,7 @@ func (m *MemoryStore) eachCandidate(f RunFilter, live func(*Run), done func(slot
 			for _, mr := range jr.running {
 				live(mr.run)
 			}
-			for _, s := range jr.history {
+			for _, s := range slices.Backward(jr.history) { // newest first, as pages are (page.offer)
 				done(s)
 			}
 		}
@@ -289,7 +361,7 @@ func (m *MemoryStore) eachCandidate(f RunFilter, live func(*Run), done func(slot
 		for _, mr := range m.runs {
 			live(mr.run)
 		}
-		for s := range m.done.slots.len {
+		for s := m.done.slots.len - 1; s >= 0; s-- { // the newest slots first, mostly (page.offer)
 			if m.done.slot(s).live {
 				done(s)
 			}
