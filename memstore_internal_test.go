@@ -950,15 +950,7 @@ func TestPageKeepsTheFirstRuns(t *testing.T) {
 				pg.offer(l)
 			}
 			want := slices.Clone(all)
-			slices.SortStableFunc(want, func(a, b listed) int {
-				switch {
-				case b.after(&a):
-					return -1
-				case a.after(&b):
-					return 1
-				}
-				return 0
-			})
+			slices.SortStableFunc(want, listingOrder)
 			want = want[:min(n, len(want))]
 			got := pg.sorted()
 			ids := func(ls []listed) []string {

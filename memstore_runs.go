@@ -312,16 +312,20 @@ func (p *page) offer(l listed) {
 
 // sorted returns the runs kept, in listing order.
 func (p *page) sorted() []listed {
-	slices.SortFunc(p.runs, func(a, b listed) int {
-		switch {
-		case b.after(&a):
-			return -1
-		case a.after(&b):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(p.runs, listingOrder)
 	return p.runs
+}
+
+// listingOrder compares two runs of a listing as slices.SortFunc does:
+// negative when a comes first.
+func listingOrder(a, b listed) int {
+	switch {
+	case b.after(&a):
+		return -1
+	case a.after(&b):
+		return 1
+	}
+	return 0
 }
 
 // after reports whether l comes after o in a listing.
