@@ -195,14 +195,15 @@ func (m *MemoryStore) commit(c FireCommit, now time.Time) CommitResult {
 }
 
 // commitSlot returns the slot and extra of the job c commits. A commit
-// made from this store's claim names the slot (FireCommit.slot); the
-// extra there confirms it while the claim holds, by the token, which no
-// other claim of the store shares, and by the ID, the same string the
-// claim handed out, so that a commit from another store's claim is not
-// mistaken for this one's. Otherwise the job is looked up by ID.
+// made from a claim names the job's slot (FireCommit.slot), which holds
+// the job while a claim of it holds: its extra then has the job's ID
+// (claimJob), which no other job in the store has. A slot that does not,
+// such as one named by another store's claim, is not the job's, and the
+// job is looked up by ID. Whether c's claim is the one that holds is
+// commit's to check, by the token.
 func (m *MemoryStore) commitSlot(c FireCommit) (int32, *memExtra) {
 	if s := c.slot - 1; s >= 0 && s < m.jobs.slots.len && m.jobs.slot(s).live() {
-		if e := m.jobs.extra(s); e != nil && c.Token != 0 && e.claimToken == c.Token && e.claimJob == c.JobID {
+		if e := m.jobs.extra(s); e != nil && e.claimJob != "" && e.claimJob == c.JobID {
 			return s, e
 		}
 	}
