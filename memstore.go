@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -88,12 +89,12 @@ type jobRuns struct {
 	// while there are more than liveScan of them (hasLive).
 	live map[fireKey]struct{}
 
-	// The latest Scheduled of the runs inserted since the entry was made
-	// (noted), which was when the job had no runs in the store: no
-	// pending, running or archived run of the job has a later fire key.
+	// The latest Scheduled of the runs inserted since the entry was made,
+	// when the job had no runs in the store (math.MinInt64 seconds until
+	// one is): no pending, running or archived run of the job has a later
+	// fire key.
 	latestSec  int64
 	latestNsec int32
-	noted      bool
 }
 
 // empty reports whether the job has no runs: evict then drops its entry
@@ -104,8 +105,8 @@ func (jr *jobRuns) empty() bool {
 
 // note records that a run of the job is being inserted, for mayHold.
 func (jr *jobRuns) note(r *Run) {
-	if sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()); !jr.noted || laterThan(sec, nsec, jr.latestSec, jr.latestNsec) {
-		jr.latestSec, jr.latestNsec, jr.noted = sec, nsec, true
+	if sec, nsec := r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()); laterThan(sec, nsec, jr.latestSec, jr.latestNsec) {
+		jr.latestSec, jr.latestNsec = sec, nsec
 	}
 }
 
@@ -113,7 +114,7 @@ func (jr *jobRuns) note(r *Run) {
 // archived, may hold r's fire key: false when r is scheduled after every
 // run inserted since the entry was made.
 func (jr *jobRuns) mayHold(r *Run) bool {
-	return jr.noted && !laterThan(r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()), jr.latestSec, jr.latestNsec)
+	return !laterThan(r.Scheduled.Unix(), int32(r.Scheduled.Nanosecond()), jr.latestSec, jr.latestNsec)
 }
 
 // laterThan reports whether the instant sec, nsec is after the instant
@@ -126,7 +127,7 @@ func laterThan(sec int64, nsec int32, sec2 int64, nsec2 int32) bool {
 func (m *MemoryStore) runsOf(jobID string) *jobRuns {
 	jr := m.byJob[jobID]
 	if jr == nil {
-		jr = &jobRuns{jobID: strings.Clone(jobID)}
+		jr = &jobRuns{jobID: strings.Clone(jobID), latestSec: math.MinInt64}
 		m.byJob[jr.jobID] = jr
 	}
 	return jr

@@ -177,13 +177,12 @@ func (mj *memJob) next(locs *locTable) time.Time {
 
 // nextAfter reports whether the job's next fire is after t.
 func (mj *memJob) nextAfter(t time.Time) bool {
-	s := t.Unix()
-	return mj.nextSec > s || mj.nextSec == s && int(mj.nextNsec) > t.Nanosecond()
+	return laterThan(mj.nextSec, mj.nextNsec, t.Unix(), int32(t.Nanosecond()))
 }
 
 // nextBefore orders jobs by next fire.
 func (mj *memJob) nextBefore(o *memJob) bool {
-	return mj.nextSec < o.nextSec || mj.nextSec == o.nextSec && mj.nextNsec < o.nextNsec
+	return laterThan(o.nextSec, o.nextNsec, mj.nextSec, mj.nextNsec)
 }
 
 type packer struct {
