@@ -3,8 +3,9 @@ package sundial
 import "slices"
 
 // timeHeap is a min-heap of items ordered by less (by a time, for every
-// use here), each item knowing its index so it can be removed or fixed in
-// O(log n).
+// use here), each item knowing its index, when the heap has index, so it
+// can be removed or fixed in O(log n). A heap without index takes items
+// out only at the top (replaceTop).
 //
 // It sifts items itself rather than through container/heap, whose
 // interface boxes every item pushed or popped: an int32 slot of 256 or
@@ -12,7 +13,7 @@ import "slices"
 type timeHeap[T any] struct {
 	items []T
 	less  func(a, b T) bool
-	index func(T) *int32
+	index func(T) *int32 // nil: items do not keep their index
 }
 
 // Len returns how many items the heap holds.
@@ -56,6 +57,14 @@ func (h *timeHeap[T]) peek() (T, bool) {
 	return h.items[0], true
 }
 
+// replaceTop puts x in the place of the smallest item, which it drops,
+// and moves x to where it belongs. The heap must not be empty, and has no
+// index: the dropped item would keep its own.
+func (h *timeHeap[T]) replaceTop(x T) {
+	h.items[0] = x
+	h.down(0)
+}
+
 // pop removes and returns the smallest item; the heap must not be empty.
 func (h *timeHeap[T]) pop() T {
 	x := h.items[0]
@@ -65,14 +74,18 @@ func (h *timeHeap[T]) pop() T {
 
 func (h *timeHeap[T]) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	*h.index(h.items[i]) = int32(i)
-	*h.index(h.items[j]) = int32(j)
+	if h.index != nil {
+		*h.index(h.items[i]) = int32(i)
+		*h.index(h.items[j]) = int32(j)
+	}
 }
 
 // up moves the item at i towards the root until its parent is not after
 // it.
 func (h *timeHeap[T]) up(i int) {
-	*h.index(h.items[i]) = int32(i)
+	if h.index != nil {
+		*h.index(h.items[i]) = int32(i)
+	}
 	for i > 0 {
 		p := (i - 1) / 2
 		if !h.less(h.items[i], h.items[p]) {

@@ -945,7 +945,7 @@ func TestPageKeepsTheFirstRuns(t *testing.T) {
 			if order == "newest first" {
 				slices.Reverse(all)
 			}
-			pg := page{n: n}
+			pg := newPage(n)
 			for _, l := range all {
 				pg.offer(l)
 			}

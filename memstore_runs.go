@@ -204,7 +204,7 @@ func (m *MemoryStore) ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 			cursor = &c
 		}
 	}
-	pg := page{n: f.Limit}
+	pg := newPage(f.Limit)
 	add := func(l listed) {
 		if cursor == nil || l.after(cursor) { // a page holds only what follows
 			pg.offer(l)
@@ -267,53 +267,34 @@ func (l *listed) idOf() string {
 }
 
 // page keeps the first n runs of a listing among those offered, in a
-// heap whose root is the one of them that comes last: a page of 100 out
+// heap whose top is the one of them that comes last: a page of 100 out
 // of a history of 100,000 holds and sorts 100, not 100,000. Offered
 // newest first, as the archive's slots and a job's history mostly are
-// when read backwards, a run past the first n is turned away by the root
+// when read backwards, a run past the first n is turned away by the top
 // alone.
 type page struct {
 	n    int
-	runs []listed
+	runs timeHeap[listed]
+}
+
+func newPage(n int) page {
+	return page{n: n, runs: timeHeap[listed]{less: func(a, b listed) bool { return a.after(&b) }}}
 }
 
 // offer keeps l if it is among the first n offered so far.
 func (p *page) offer(l listed) {
-	h := p.runs
 	switch {
-	case len(h) < p.n:
-		h = append(h, l)
-		for i := len(h) - 1; i > 0; { // up
-			parent := (i - 1) / 2
-			if !h[i].after(&h[parent]) {
-				break
-			}
-			h[i], h[parent] = h[parent], h[i]
-			i = parent
-		}
-		p.runs = h
-	case h[0].after(&l): // l comes before the page's last, which it replaces
-		h[0] = l
-		for i := 0; ; { // down
-			last := i
-			for _, c := range [2]int{2*i + 1, 2*i + 2} {
-				if c < len(h) && h[c].after(&h[last]) {
-					last = c
-				}
-			}
-			if last == i {
-				break
-			}
-			h[i], h[last] = h[last], h[i]
-			i = last
-		}
+	case p.runs.Len() < p.n:
+		p.runs.add(l)
+	case p.runs.items[0].after(&l): // l comes before the page's last, which it replaces
+		p.runs.replaceTop(l)
 	}
 }
 
 // sorted returns the runs kept, in listing order.
 func (p *page) sorted() []listed {
-	slices.SortFunc(p.runs, listingOrder)
-	return p.runs
+	slices.SortFunc(p.runs.items, listingOrder)
+	return p.runs.items
 }
 
 // listingOrder compares two runs of a listing as slices.SortFunc does:
